@@ -24,6 +24,8 @@ LOGS = ROOT / ".cache" / "test-logs"
 BIN = Path(sys.executable).parent
 # Scenarios that need a real GPU host are run by hand (see molecule/gpu-host).
 MANUAL_SCENARIOS = {"gpu-host"}
+# The repository's own tests, then each Python package's, from its folder.
+PYTEST_SUITES = {"repo": ROOT, "katib": ROOT / "katib", "trainer": ROOT / "trainer"}
 RECAP = re.compile(r"(\S+)\s*:\s*ok=\d+\s+changed=(\d+)")
 QUIET_ENV = {"NO_COLOR": "1", "PY_COLORS": "0", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
 
@@ -40,7 +42,7 @@ class Tally:
         self.skipped += other.skipped
 
 
-def run(name: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[bool, str]:
+def run(name: str, argv: list[str], cwd: Path = ROOT) -> tuple[bool, str]:
     """Run one command, log its output to a file, and report how it went."""
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"{name}.log"
@@ -49,10 +51,10 @@ def run(name: str, argv: list[str], env: dict[str, str] | None = None) -> tuple[
     with log.open("w") as out:
         proc = subprocess.run(
             argv,
-            cwd=ROOT,
+            cwd=cwd,
             stdout=out,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **QUIET_ENV, **(env or {})},
+            env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **QUIET_ENV},
             check=False,
         )
     text = log.read_text(errors="replace")
@@ -97,19 +99,26 @@ def stage_lint() -> Tally:
 
 
 def stage_pytest() -> Tally:
-    report = LOGS / "pytest.xml"
-    ok, _ = run("pytest", ["pytest", f"--junitxml={report}"])
-    if not report.exists():
-        return Tally(failed=1)
-    suites = ET.parse(report).getroot()
+    """One pytest run per test suite, each from its own folder and settings."""
     total = Tally()
-    for suite in suites.iter("testsuite"):
+    for name, folder in PYTEST_SUITES.items():
+        report = LOGS / f"pytest-{name}.xml"
+        report.unlink(missing_ok=True)
+        ok, _ = run(f"pytest-{name}", ["pytest", f"--junitxml={report}"], cwd=folder)
+        counts = junit_counts(report) if report.exists() else Tally()
+        if not ok and counts.failed == 0:  # pytest failed outside any test: collection, usage
+            counts.failed = 1
+        total.add(counts)
+    return total
+
+
+def junit_counts(report: Path) -> Tally:
+    counts = Tally()
+    for suite in ET.parse(report).getroot().iter("testsuite"):
         tests, skipped = int(suite.get("tests", 0)), int(suite.get("skipped", 0))
         failed = int(suite.get("failures", 0)) + int(suite.get("errors", 0))
-        total.add(Tally(passed=tests - skipped - failed, failed=failed, skipped=skipped))
-    if not ok and total.failed == 0:  # pytest failed outside any test: a collection error
-        total.failed = 1
-    return total
+        counts.add(Tally(passed=tests - skipped - failed, failed=failed, skipped=skipped))
+    return counts
 
 
 def scenarios(selected: list[str]) -> list[str]:

@@ -1,0 +1,1 @@
+"""Subcommands of the ``hpo-rig`` command-line tool, one module each."""

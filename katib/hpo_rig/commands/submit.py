@@ -1,0 +1,110 @@
+"""`hpo-rig submit`: create Experiments in the cluster after validating them."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hpo_rig import cluster
+from hpo_rig.validate import validate_experiment
+
+LOG = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "submit",
+        help="validate and create Experiments in the cluster",
+        description="Create each Experiment of the files with the Kubernetes API. An existing "
+        "Experiment of the same name is only deleted and recreated with --replace.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="Experiment YAML ('-': stdin)")
+    parser.add_argument("-n", "--namespace", help="override metadata.namespace")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="delete an existing Experiment of the same name (running or not) first",
+    )
+    parser.add_argument(
+        "--wait-deleted",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long --replace waits for the old Experiment to go (default: %(default)s)",
+    )
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube)")
+    parser.add_argument("--context", help="kubeconfig context")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    documents = _experiments(args.files, args.namespace)
+    problems = [
+        f"{doc['metadata'].get('name')}: {problem}"
+        for doc in documents
+        for problem in validate_experiment(doc)
+    ]
+    if problems:
+        for line in problems:
+            print(line, file=sys.stderr)
+        print("nothing submitted: fix the problems above", file=sys.stderr)
+        return 1
+    api = cluster.connect(args.kubeconfig, args.context)
+    status = 0
+    for document in documents:
+        if not _submit(api, document, args.replace, args.wait_deleted):
+            status = 1
+    return status
+
+
+def _experiments(files: list[str], namespace: str | None) -> list[dict[str, Any]]:
+    documents: list[dict[str, Any]] = []
+    for name in files:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        for document in yaml.safe_load_all(text):
+            if isinstance(document, dict) and document.get("kind") == "Experiment":
+                document.setdefault("metadata", {})
+                if namespace:
+                    document["metadata"]["namespace"] = namespace
+                documents.append(document)
+    if not documents:
+        raise ValueError("no Experiment in the given files")
+    return documents
+
+
+def _submit(
+    api: cluster.CustomObjectsApi, document: dict[str, Any], replace: bool, wait_s: float
+) -> bool:
+    metadata = document["metadata"]
+    name, namespace = str(metadata.get("name")), str(metadata.get("namespace") or "default")
+    version = cluster.version_of(str(document["apiVersion"]))
+    existing = cluster.get_experiment(api, namespace, name, version)
+    if existing is not None:
+        state = "finished" if cluster.experiment_finished(existing) else "running"
+        if not replace:
+            print(
+                f"experiment {namespace}/{name} already exists ({state}); "
+                "use --replace to delete and recreate it",
+                file=sys.stderr,
+            )
+            return False
+        LOG.info("deleting the %s experiment %s/%s", state, namespace, name)
+        cluster.delete_experiment(api, namespace, name, version)
+        deadline = time.monotonic() + wait_s
+        while cluster.get_experiment(api, namespace, name, version) is not None:
+            if time.monotonic() > deadline:
+                print(
+                    f"experiment {namespace}/{name} still exists after {wait_s:g}s",
+                    file=sys.stderr,
+                )
+                return False
+            time.sleep(2)
+    cluster.create_experiment(api, document)
+    print(f"experiment {namespace}/{name} created")
+    return True

@@ -1,0 +1,37 @@
+"""`hpo-rig validate`: check Experiment YAML files the way Katib's webhook would."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hpo_rig.validate import validate_text
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "validate",
+        help="check Experiment YAML as Katib's admission webhook would",
+        description="Check every Experiment in the files (multi-document streams included; "
+        "other kinds are skipped). Prints one line per problem and exits 1 if any.",
+    )
+    parser.add_argument(
+        "files", nargs="+", metavar="FILE", help="Experiment YAML files ('-' for stdin)"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="print problems only")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    failed = 0
+    for name in args.files:
+        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
+        problems = validate_text(text)
+        for problem in problems:
+            print(f"{name}: {problem}")
+        if problems:
+            failed += 1
+        elif not args.quiet:
+            print(f"{name}: ok")
+    return 1 if failed else 0

@@ -1,0 +1,544 @@
+"""The local experiment loop: suggest, run, observe, decide, record — like Katib's controllers.
+
+One thread (the caller's) owns the Optuna study, the trial records and every write to the
+work directory; each running trial has a reader thread that copies its output to the trial's
+log, parses metrics and applies the early-stopping rule, and reports back through a queue.
+Stop conditions follow Katib's experiment controller (``status_util.go``), checked in its
+order: objective goal, then ``maxFailedTrialCount`` (Failed and MetricsUnavailable trials
+count), then ``maxTrialCount`` (every finished trial counts).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import queue
+import random
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import IO, Any
+
+import optuna
+
+from hpo_rig.engine import katib_format, space
+from hpo_rig.engine.earlystop import MedianStop, RuleTracker, StopRule
+from hpo_rig.engine.runners import (
+    Runner,
+    RunnerError,
+    TrialHandle,
+    process_start_time,
+    remove_leftovers,
+)
+from hpo_rig.engine.samplers import make_sampler, seed_of
+from hpo_rig.engine.state import (
+    CREATED,
+    EARLY_STOPPED,
+    FAILED,
+    KILLED,
+    METRICS_UNAVAILABLE,
+    RUNNING,
+    SUCCEEDED,
+    RunState,
+    StateError,
+    TrialRecord,
+    digest,
+    load,
+    now,
+    write_json_atomic,
+)
+from hpo_rig.engine.view import View
+from hpo_rig.experiment import Experiment, ExperimentError
+from hpo_rig.metrics import MetricsCollector
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+LIVE_SAVE_SECONDS = 5.0
+
+# Kubernetes' random name suffix alphabet (k8s.io/apimachinery/pkg/util/rand), as Katib uses.
+_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    workdir: Path
+    parallel: int | None = None
+    max_trials: int | None = None
+    grace_seconds: float = 10.0
+    refresh_seconds: float = 0.5
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    reason: str
+    message: str
+
+
+@dataclass
+class _Active:
+    record: TrialRecord
+    handle: TrialHandle
+    collector: MetricsCollector
+    tracker: RuleTracker | None
+    optuna_trial: optuna.trial.Trial
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    early_stopped: bool = False
+    stop_as: str | None = None
+
+
+class Engine:
+    def __init__(
+        self, experiment: Experiment, runner: Runner, options: RunOptions, view: View
+    ) -> None:
+        self.experiment = experiment
+        self.runner = runner
+        self.options = options
+        self.view = view
+        self.workdir = options.workdir
+        self.parallel = max(1, options.parallel or experiment.parallel_trial_count)
+        self.max_trials = options.max_trials or experiment.max_trial_count
+        self.distributions = space.search_space(experiment)
+        self.grid_size: int | None = None
+        if experiment.algorithm.name == "grid":
+            self.grid_size = 1
+            for values in space.grid(experiment).values():
+                self.grid_size *= len(values)
+        if self.max_trials is None and self.grid_size is None:
+            raise ExperimentError(
+                "spec.maxTrialCount is not set: a local run needs a limit (or pass --max-trials)"
+            )
+        self.early_stopping = (
+            MedianStop.from_settings(
+                experiment.early_stopping.name,
+                experiment.early_stopping.settings,
+                experiment.objective.metric,
+                experiment.objective.type,
+            )
+            if experiment.early_stopping is not None
+            else None
+        )
+        self.state_path = self.workdir / "state.json"
+        self.trials_path = self.workdir / "trials.json"
+        self.events: queue.Queue[str] = queue.Queue()
+        self.active: dict[str, _Active] = {}
+        self.interrupted = False
+        self._pending: list[TrialRecord] = []
+        self._saved_at = 0.0
+        self.state: RunState
+        self.study: optuna.study.Study
+
+    # -- state -------------------------------------------------------------------------------
+
+    def _open_state(self) -> list[TrialRecord]:
+        """Load or create the run's state; return the trials to run again first."""
+        spec_digest = digest(self.experiment.raw.get("spec"))
+        existing = load(self.state_path)
+        if existing is None:
+            seed = seed_of(self.experiment.algorithm.settings)
+            self.state = RunState(
+                experiment=self.experiment.name,
+                digest=spec_digest,
+                seed=seed if seed is not None else random.SystemRandom().randrange(2**31),
+            )
+            return []
+        if existing.experiment != self.experiment.name or existing.digest != spec_digest:
+            raise StateError(
+                f"{self.workdir} holds a run of a different experiment "
+                f"({existing.experiment!r}, spec {existing.digest}); use another --workdir"
+            )
+        self.state = existing
+        unfinished = [r for r in existing.trials if not r.finished]
+        for record in unfinished:
+            remove_leftovers(record.pid, record.pid_start, record.container)
+            record.restart()
+        return unfinished
+
+    def _save(self) -> None:
+        self._saved_at = time.monotonic()
+        write_json_atomic(self.state_path, self.state.to_json())
+        write_json_atomic(
+            self.trials_path, katib_format.trial_list(self.state.trials, self.experiment)
+        )
+
+    # -- Optuna --------------------------------------------------------------------------------
+
+    def _build_study(self) -> None:
+        """A fresh study that has seen every finished trial, so the search continues."""
+        sampler_seed = self.state.seed
+        if self.experiment.algorithm.name not in ("grid", "sobol"):
+            # A resumed sampler seeded as before would suggest the first run's points again.
+            sampler_seed += len(self.state.trials)
+        choice = make_sampler(self.experiment, sampler_seed)
+        self.view.say(f"algorithm {self.experiment.algorithm.name}: {choice.description}")
+        for note in choice.notes:
+            self.view.say(f"note: {note}")
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self.study = optuna.create_study(
+            direction="maximize" if self.experiment.objective.type == "maximize" else "minimize",
+            sampler=choice.sampler,
+            study_name=self.experiment.name,
+        )
+        for record in self.state.trials:
+            if record.finished:
+                self.study.add_trial(self._frozen(record))
+
+    def _frozen(self, record: TrialRecord) -> optuna.trial.FrozenTrial:
+        params = space.from_assignments(self.experiment, record.assignments)
+        value = katib_format.objective_value(record, self.experiment)
+        common: dict[str, Any] = {
+            "params": params,
+            "distributions": self.distributions,
+            "system_attrs": record.system_attrs,
+        }
+        if record.status == SUCCEEDED and value is not None:
+            return optuna.trial.create_trial(value=value, **common)
+        if record.status == EARLY_STOPPED:
+            return optuna.trial.create_trial(
+                state=optuna.trial.TrialState.PRUNED,
+                intermediate_values=dict(enumerate(record.objective_values)),
+                **common,
+            )
+        return optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, **common)
+
+    def _tell(self, active: _Active) -> None:
+        record = active.record
+        trial = active.optuna_trial
+        if record.status == SUCCEEDED:
+            value = katib_format.objective_value(record, self.experiment)
+            self.study.tell(trial, value)
+        elif record.status == EARLY_STOPPED:
+            for step, value in enumerate(record.objective_values):
+                trial.report(value, step)
+            self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+        else:
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+
+    # -- trials ----------------------------------------------------------------------------------
+
+    def _new_record(self) -> tuple[TrialRecord, optuna.trial.Trial]:
+        trial = self.study.ask(self.distributions)
+        taken = {r.name for r in self.state.trials}
+        rng = random.SystemRandom()
+        name = ""
+        while not name or name in taken:
+            suffix = "".join(rng.choice(_SUFFIX_ALPHABET) for _ in range(8))
+            name = f"{self.experiment.name}-{suffix}"
+        record = TrialRecord(
+            name=name,
+            index=len(self.state.trials) + 1,
+            assignments=space.to_assignments(self.experiment, trial.params),
+            created=now(),
+            system_attrs=self._system_attrs(trial),
+            log=f"logs/{name}.log",
+        )
+        record.transition(CREATED)
+        self.state.trials.append(record)
+        return record, trial
+
+    def _system_attrs(self, trial: optuna.trial.Trial) -> dict[str, Any]:
+        """What the sampler noted on the trial (grid point, CMA-ES state), kept for resuming."""
+        return dict(self.study.get_trials(deepcopy=False)[trial.number].system_attrs)
+
+    def _rerun(self, record: TrialRecord) -> optuna.trial.Trial:
+        self.study.enqueue_trial(space.from_assignments(self.experiment, record.assignments))
+        trial = self.study.ask(self.distributions)
+        record.system_attrs = self._system_attrs(trial)
+        return trial
+
+    def _rule(self) -> StopRule | None:
+        if self.early_stopping is None:
+            return None
+        histories = [r.objective_values for r in self.state.trials if r.status == SUCCEEDED]
+        return self.early_stopping.rule(histories)
+
+    def _launch(self, record: TrialRecord, trial: optuna.trial.Trial) -> None:
+        rule = self._rule()
+        record.early_stopping_rule = rule.as_katib() if rule else None
+        record.attempts += 1
+        collector = MetricsCollector(
+            self.experiment.objective.metrics, self.experiment.effective_metrics_filters
+        )
+        log_path = self.workdir / record.log
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = log_path.open("w", encoding="utf-8")
+        try:
+            run = self.experiment.resolve_trial(record.assignments, trial_name=record.name)
+            handle = self.runner.start(record.name, run, self.workdir / "trials" / record.name)
+        except (RunnerError, ExperimentError) as error:
+            log.write(f"hpo-rig: {error}\n")
+            log.close()
+            record.started = now()
+            record.observation = collector.observation()
+            record.transition(FAILED, f"Trial has failed. Job message: {error}")
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            self.view.finished(record, self._done(), self.max_trials)
+            return
+        record.started = now()
+        record.pid = handle.pid
+        record.pid_start = process_start_time(handle.pid)
+        record.container = handle.container
+        record.transition(RUNNING)
+        tracker = RuleTracker(rule, self.experiment.objective.type) if rule else None
+        active = _Active(record, handle, collector, tracker, trial)
+        self.active[record.name] = active
+        threading.Thread(target=self._pump, args=(active, log), daemon=True).start()
+        self.view.started(record)
+
+    def _pump(self, active: _Active, log: IO[str]) -> None:
+        """Reader thread: log, parse, early-stop; then report the trial's end."""
+        objective = self.experiment.objective.metric
+        try:
+            for line in active.handle.stdout:
+                log.write(line)
+                log.flush()
+                if active.early_stopped:
+                    continue
+                with active.lock:
+                    reported = active.collector.feed(line)
+                for name, value in reported:
+                    if name == objective and active.tracker and active.tracker.update(value):
+                        active.early_stopped = True
+                        active.handle.stop(self.options.grace_seconds)
+                        break
+            active.handle.wait()
+        finally:
+            log.close()
+            self.events.put(active.record.name)
+
+    def _finish(self, name: str) -> None:
+        active = self.active.pop(name)
+        record = active.record
+        code = active.handle.process.returncode
+        record.exit_code = code
+        with active.lock:
+            record.observation = active.collector.observation()
+            record.objective_values = list(active.collector.objective.values)
+        record.pid = record.pid_start = None
+        if active.stop_as == CREATED:
+            record.restart()
+            self.study.tell(active.optuna_trial, state=optuna.trial.TrialState.FAIL)
+            return
+        if active.stop_as == KILLED:
+            record.transition(KILLED)
+        elif active.early_stopped:
+            record.transition(EARLY_STOPPED)
+        elif code != 0:
+            ended = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+            record.transition(FAILED, f"Trial has failed. Job message: {ended}{self._tail(record)}")
+        elif not record.objective_values:
+            record.transition(METRICS_UNAVAILABLE)
+        else:
+            record.transition(SUCCEEDED)
+        self._tell(active)
+        self.view.finished(record, self._done(), self.max_trials)
+
+    def _tail(self, record: TrialRecord) -> str:
+        try:
+            lines = (self.workdir / record.log).read_text(errors="replace").strip().splitlines()
+        except OSError:
+            return ""
+        # The docker CLI ends its own errors with a usage hint; the error is the line before.
+        lines = [line for line in lines if line and not line.startswith("Run 'docker run --help'")]
+        return f": {lines[-1][:200]}" if lines else ""
+
+    def _stop_all(self, stop_as: str) -> None:
+        for active in self.active.values():
+            active.stop_as = stop_as
+            active.handle.stop(self.options.grace_seconds)
+        while self.active:
+            self._finish(self.events.get())
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    def _done(self) -> int:
+        return sum(1 for r in self.state.trials if r.finished)
+
+    def _verdict(self) -> RunResult | None:
+        """Katib's experiment status, or None while the experiment is running."""
+        objective = self.experiment.objective
+        finished = [r for r in self.state.trials if r.finished]
+        if objective.goal is not None:
+            for record in finished:
+                value = katib_format.objective_value(record, self.experiment)
+                if value is None:
+                    continue
+                if (objective.type == "maximize" and value >= objective.goal) or (
+                    objective.type == "minimize" and value <= objective.goal
+                ):
+                    return RunResult(
+                        EXIT_OK,
+                        "ExperimentGoalReached",
+                        f"Experiment has succeeded because Objective goal has reached "
+                        f"({record.name}: {objective.metric}={value:g})",
+                    )
+        failed = sum(1 for r in finished if r.status in (FAILED, METRICS_UNAVAILABLE))
+        limit = self.experiment.max_failed_trial_count
+        if limit is not None and failed != 0 and failed >= limit:
+            return RunResult(
+                EXIT_FAILED,
+                "ExperimentFailed",
+                f"Experiment has failed because max failed count has reached: {failed} "
+                f"trial(s) Failed or MetricsUnavailable, maxFailedTrialCount is {limit}; "
+                f"see the logs under {self.workdir / 'logs'}",
+            )
+        if self.max_trials is not None and len(finished) >= self.max_trials:
+            return RunResult(
+                EXIT_OK,
+                "ExperimentMaxTrialsReached",
+                "Experiment has succeeded because max trial count has reached",
+            )
+        if (
+            self.grid_size is not None
+            and len(self.state.trials) >= self.grid_size
+            and not (self.active or self._pending)
+        ):
+            return RunResult(
+                EXIT_OK,
+                "ExperimentSuggestionEndReached",
+                "Experiment has succeeded because suggestion service has reached the end",
+            )
+        return None
+
+    def _may_create(self) -> bool:
+        created = len(self.state.trials)
+        if self.max_trials is not None and created >= self.max_trials:
+            return False
+        return self.grid_size is None or created < self.grid_size
+
+    # -- the loop --------------------------------------------------------------------------------
+
+    def run(self) -> RunResult:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with _locked(self.workdir / ".lock"), _signals(self._interrupt):
+            self._pending = self._open_state()
+            self._build_study()
+            if self._pending:
+                self.view.say(
+                    f"resuming: {self._done()} finished trial(s) kept, "
+                    f"{len(self._pending)} interrupted trial(s) to run again"
+                )
+            elif self.state.trials:
+                self.view.say(f"resuming: {self._done()} finished trial(s) kept")
+            self._save()
+            try:
+                result = self._loop()
+            except BaseException:
+                # A bug or a second interrupt must not leave trials running unattended.
+                for active in self.active.values():
+                    active.handle.kill()
+                raise
+            self._save()
+            self.view.refresh(self.state.trials, self._header())
+            self.view.close()
+            return result
+
+    def _interrupt(self) -> None:
+        self.interrupted = True
+
+    def _loop(self) -> RunResult:
+        while True:
+            verdict = self._verdict()
+            if verdict is not None:
+                if self.active:
+                    self._stop_all(KILLED)
+                    self._save()
+                return verdict
+            if self.interrupted:
+                self._stop_all(CREATED)
+                return RunResult(
+                    EXIT_INTERRUPTED,
+                    "Interrupted",
+                    f"interrupted: running trials stopped; rerun the same command to resume "
+                    f"from {self.workdir}",
+                )
+            self._fill()
+            if not self.active:
+                if self._verdict() is None:
+                    return RunResult(EXIT_FAILED, "NoTrials", "no trial could be started")
+                continue
+            finished = 0
+            try:
+                self._finish(self.events.get(timeout=self.options.refresh_seconds))
+                finished += 1
+                while True:
+                    self._finish(self.events.get_nowait())
+                    finished += 1
+            except queue.Empty:
+                pass
+            self._sync_running()
+            # Every end is recorded at once; running trials' metrics every few seconds only.
+            if finished or time.monotonic() - self._saved_at > LIVE_SAVE_SECONDS:
+                self._save()
+            self.view.refresh(self.state.trials, self._header())
+
+    def _sync_running(self) -> None:
+        """Running trials show their metrics so far, as Katib's trials do."""
+        for active in self.active.values():
+            with active.lock:
+                active.record.observation = active.collector.observation()
+
+    def _fill(self) -> None:
+        started = False
+        while len(self.active) < self.parallel and not self.interrupted:
+            if self._pending:
+                record = self._pending.pop(0)
+                trial = self._rerun(record)
+            elif self._may_create():
+                record, trial = self._new_record()
+            else:
+                break
+            self._launch(record, trial)
+            started = True
+            self._save()
+            if self._verdict() is not None:
+                break
+        if started:
+            self.view.refresh(self.state.trials, self._header())
+
+    def _header(self) -> str:
+        counts: dict[str, int] = {}
+        for record in self.state.trials:
+            counts[record.status] = counts.get(record.status, 0) + 1
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        limit = f"/{self.max_trials}" if self.max_trials is not None else ""
+        return f"{self.experiment.name}: {self._done()}{limit} done ({summary})"
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise StateError(f"another hpo-rig run is using {path.parent}") from error
+        yield
+
+
+@contextmanager
+def _signals(callback: Any) -> Iterator[None]:
+    """SIGINT and SIGTERM ask the loop to stop its trials and exit, instead of raising."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        callback()
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def run_experiment(
+    experiment: Experiment, runner: Runner, options: RunOptions, view: View
+) -> RunResult:
+    return Engine(experiment, runner, options, view).run()

@@ -1,0 +1,160 @@
+"""The engine's record of every trial, and its atomic persistence in the work directory.
+
+``state.json`` is the engine's only source of truth: the Optuna study, ``trials.json`` and the
+live view are all derived from it, so a run killed at any moment resumes from the last write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+STATE_VERSION = 1
+
+# Katib's trial condition types, their reasons and messages (trial_controller_status.go,
+# medianstop service.py).
+CREATED = "Created"
+RUNNING = "Running"
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+EARLY_STOPPED = "EarlyStopped"
+METRICS_UNAVAILABLE = "MetricsUnavailable"
+KILLED = "Killed"
+TERMINAL = (SUCCEEDED, FAILED, EARLY_STOPPED, METRICS_UNAVAILABLE, KILLED)
+REASONS: dict[str, tuple[str, str]] = {
+    CREATED: ("TrialCreated", "Trial is created"),
+    RUNNING: ("TrialRunning", "Trial is running"),
+    SUCCEEDED: ("TrialSucceeded", "Trial has succeeded"),
+    FAILED: ("TrialFailed", "Trial has failed"),
+    EARLY_STOPPED: ("TrialEarlyStopped", "Trial is early stopped"),
+    METRICS_UNAVAILABLE: ("MetricsUnavailable", "Metrics are not available"),
+    KILLED: ("TrialKilled", "Trial is killed"),
+}
+
+
+def now() -> str:
+    """A timestamp as Kubernetes writes them."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class TrialRecord:
+    name: str
+    index: int
+    assignments: dict[str, str]
+    created: str
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+    status: str = CREATED
+    conditions: list[dict[str, str]] = field(default_factory=list)
+    started: str | None = None
+    completed: str | None = None
+    observation: list[dict[str, str]] = field(default_factory=list)
+    objective_values: list[float] = field(default_factory=list)
+    early_stopping_rule: dict[str, Any] | None = None
+    exit_code: int | None = None
+    attempts: int = 0
+    pid: int | None = None
+    pid_start: str | None = None
+    container: str | None = None
+    log: str = ""
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+    def transition(self, status: str, message: str = "") -> None:
+        """Move to ``status`` the way Katib's trial controller records conditions."""
+        stamp = now()
+        reason, default_message = REASONS[status]
+        if status in TERMINAL:
+            for condition in self.conditions:
+                if condition["type"] == RUNNING and condition["status"] == "True":
+                    condition["status"] = "False"
+                    condition["lastUpdateTime"] = condition["lastTransitionTime"] = stamp
+            self.completed = stamp
+        self.conditions = [c for c in self.conditions if c["type"] != status]
+        self.conditions.append(
+            {
+                "type": status,
+                "status": "True",
+                "reason": reason,
+                "message": message or default_message,
+                "lastUpdateTime": stamp,
+                "lastTransitionTime": stamp,
+            }
+        )
+        self.status = status
+
+    def restart(self) -> None:
+        """Forget an attempt that the engine did not see finish (the run was killed)."""
+        self.conditions = [c for c in self.conditions if c["type"] == CREATED]
+        self.status = CREATED
+        self.started = self.completed = None
+        self.observation = []
+        self.objective_values = []
+        self.exit_code = None
+        self.pid = self.pid_start = self.container = None
+
+
+@dataclass
+class RunState:
+    experiment: str
+    digest: str
+    seed: int
+    trials: list[TrialRecord] = field(default_factory=list)
+    version: int = STATE_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunState:
+        if data.get("version") != STATE_VERSION:
+            raise StateError(f"state file version {data.get('version')!r} is not {STATE_VERSION}")
+        return cls(
+            experiment=str(data["experiment"]),
+            digest=str(data["digest"]),
+            seed=int(data["seed"]),
+            trials=[TrialRecord(**item) for item in data["trials"]],
+        )
+
+
+class StateError(RuntimeError):
+    """The work directory holds state this run cannot continue."""
+
+
+def digest(spec: Any) -> str:
+    """A fingerprint of the Experiment spec, to refuse resuming a different experiment."""
+    text = json.dumps(spec, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write ``data`` so that a reader (or a crash) never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=2)
+            stream.write("\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def load(path: Path) -> RunState | None:
+    if not path.exists():
+        return None
+    try:
+        return RunState.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError) as error:
+        raise StateError(f"{path}: unreadable engine state ({error})") from error

@@ -1,0 +1,252 @@
+import copy
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+import yaml
+
+from hpo_rig.algorithms import ALGORITHMS as SERVED
+from hpo_rig.algorithms import TUNING_ALGORITHMS as ALGORITHMS
+from hpo_rig.experiment import API_VERSIONS, V1ALPHA2, V1ALPHA3, V1BETA1, load_experiment
+from hpo_rig.render import (
+    TEMPLATE_DIR,
+    RenderError,
+    environment,
+    load_values,
+    render_experiment,
+    render_experiment_text,
+)
+from hpo_rig.validate import validate_experiment
+
+EXAMPLE_VALUES = Path(__file__).parents[1] / "examples" / "values-mnist-tpe.yaml"
+
+BASE: dict[str, Any] = {
+    "name": "mnist",
+    "namespace": "hpo",
+    "objective": {
+        "type": "maximize",
+        "metric": "val_accuracy",
+        "goal": 0.99,
+        "additional_metrics": ["accuracy", "val_loss"],
+    },
+    "image": "localhost:32000/hpo-rig-trainer:1.0",
+    "gpus": 1,
+    "trials_per_gpu": 3,
+    "max_trial_count": 12,
+    "max_failed_trial_count": 3,
+    "trainer_args": {"dataset": "mnist"},
+    "parameters": [
+        {"name": "learning_rate", "type": "double", "min": "0.001", "max": "0.1", "step": "0.01"},
+        {"name": "hidden_units", "type": "int", "min": 32, "max": 256, "step": 32},
+        {"name": "optimizer", "type": "categorical", "list": ["adam", "sgd"]},
+        {"name": "epochs", "type": "int", "min": 1, "max": 9},
+    ],
+}
+SETTINGS: dict[str, dict[str, Any]] = {
+    "random": {"random_state": 7},
+    "grid": {},
+    "bayesianoptimization": {"base_estimator": "GP", "n_initial_points": 5, "acq_func": "gp_hedge"},
+    "tpe": {"gamma": 0.25, "n_EI_candidates": 24, "random_state": 7},
+    "multivariate-tpe": {"n_startup_trials": 5, "n_ei_candidates": 24},
+    "cmaes": {"restart_strategy": "ipop", "sigma": 0.5},
+    "sobol": {},
+    "hyperband": {"resource_name": "epochs", "eta": 3, "r_l": 3},
+}
+
+
+def values_for(algorithm: str) -> dict[str, Any]:
+    values = copy.deepcopy(BASE)
+    values["algorithm"] = algorithm
+    values["algorithm_settings"] = SETTINGS[algorithm]
+    return values
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_every_algorithm_renders_for_every_version_and_validates_where_served(
+    algorithm: str, api_version: str
+) -> None:
+    document = render_experiment(values_for(algorithm), api_version)
+    assert document["apiVersion"] == api_version
+    assert document["spec"]["algorithm"]["algorithmName"] == algorithm
+    problems = [str(p) for p in validate_experiment(document)]
+    if algorithm in SERVED[api_version]:
+        assert problems == []
+    else:
+        assert problems == [
+            f"spec.algorithm.algorithmName: unknown algorithm {algorithm!r} for {api_version} "
+            f"(known: {', '.join(SERVED[api_version])})"
+        ]
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_rendered_trial_runs_the_trainer_with_every_parameter(api_version: str) -> None:
+    experiment = load_experiment(render_experiment(values_for("random"), api_version))
+    flags = api_version != V1BETA1
+    names = ["learning_rate", "hidden_units", "optimizer", "epochs"]
+    keys = ["--" + n.replace("_", "-") for n in names] if flags else names
+    assert [p.name for p in experiment.parameters] == keys
+    run = experiment.resolve_trial(dict(zip(keys, ["0.05", "64", "adam", "3"], strict=True)))
+    assert run.image == "localhost:32000/hpo-rig-trainer:1.0"
+    assert run.command == (
+        "hpo-rig-train",
+        "--dataset=mnist",
+        "--gpu-memory-fraction=0.3",
+        "--learning-rate=0.05",
+        "--hidden-units=64",
+        "--optimizer=adam",
+        "--epochs=3",
+    )
+    assert experiment.parallel_trial_count == 3
+    assert experiment.objective.additional_metrics == ("accuracy", "val_loss")
+
+
+def test_profiles_decide_the_gpu_request() -> None:
+    current = load_experiment(render_experiment(values_for("random")))
+    run = current.resolve_trial(
+        {"learning_rate": "0.05", "hidden_units": "64", "optimizer": "adam", "epochs": "3"}
+    )
+    assert run.resources == {"limits": {"nvidia.com/gpu": 1}}
+    assert run.env == {}
+    seed_values = values_for("random") | {"profile": "seed"}
+    seed = load_experiment(render_experiment(seed_values, V1ALPHA2))
+    run = seed.resolve_trial(
+        {"--learning-rate": "0.05", "--hidden-units": "64", "--optimizer": "adam", "--epochs": "3"}
+    )
+    assert run.resources == {}
+    assert run.env == {"NVIDIA_VISIBLE_DEVICES": "all"}
+
+
+def test_explicit_overrides_win_over_derived_defaults() -> None:
+    values = values_for("random") | {
+        "parallel_trial_count": 2,
+        "gpu_memory_fraction": 0.4,
+        "gpus_per_trial": 0,
+        "command": ["python3", "-m", "trainer"],
+    }
+    document = render_experiment(values)
+    assert document["spec"]["parallelTrialCount"] == 2
+    container = document["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    assert container["command"][:4] == ["python3", "-m", "trainer", "--dataset=mnist"]
+    assert "--gpu-memory-fraction=0.4" in container["command"]
+    assert "resources" not in container
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_namespace_defaults_to_kubeflow(api_version: str) -> None:
+    # `namespace` is also a Jinja global: an absent value must not render that object.
+    values = {k: v for k, v in values_for("random").items() if k != "namespace"}
+    assert render_experiment(values, api_version)["metadata"]["namespace"] == "kubeflow"
+
+
+def test_early_stopping_and_distribution_are_v1beta1_only() -> None:
+    values = values_for("tpe") | {
+        "early_stopping": {"settings": {"min_trials_required": 2, "start_step": 3}}
+    }
+    values["parameters"][0] = {
+        "name": "learning_rate",
+        "type": "double",
+        "min": "0.0001",
+        "max": "0.1",
+        "distribution": "logUniform",
+    }
+    document = render_experiment(values)
+    assert document["spec"]["earlyStopping"] == {
+        "algorithmName": "medianstop",
+        "algorithmSettings": [
+            {"name": "min_trials_required", "value": "2"},
+            {"name": "start_step", "value": "3"},
+        ],
+    }
+    assert document["spec"]["parameters"][0]["feasibleSpace"]["distribution"] == "logUniform"
+    assert validate_experiment(document) == []
+    with pytest.raises(RenderError, match=r"early_stopping: needs kubeflow\.org/v1beta1"):
+        render_experiment(values, V1ALPHA3)
+    values.pop("early_stopping")
+    alpha = render_experiment(values, V1ALPHA3)
+    assert "distribution" not in alpha["spec"]["parameters"][0]["feasibleSpace"]
+
+
+def test_hyperband_resource_is_named_as_the_parameter_is() -> None:
+    for version, expected in ((V1BETA1, "epochs"), (V1ALPHA3, "--epochs")):
+        settings = render_experiment(values_for("hyperband"), version)["spec"]["algorithm"]
+        assert {"name": "resource_name", "value": expected} in settings["algorithmSettings"]
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("name", "missing required variable 'name'"),
+        ("image", "missing required variable 'image'"),
+        ("objective.metric", "missing required variable 'objective.metric'"),
+        ("parameters.0.type", r"parameters\[0\]: missing required variable 'type'"),
+    ],
+)
+def test_missing_values_are_named(missing: str, message: str) -> None:
+    values = values_for("random")
+    node: Any = values
+    *parents, last = missing.split(".")
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node[part]
+    del node[last]
+    with pytest.raises(RenderError, match=message):
+        render_experiment(values)
+
+
+def test_templates_are_strict_about_undefined_variables() -> None:
+    # The pre-checks name required values; StrictUndefined catches anything else a template
+    # needs, e.g. when a template is used outside render_experiment.
+    template = environment().get_template("experiment-v1beta1.yaml.j2")
+    with pytest.raises(jinja2.UndefinedError, match="'name' is undefined"):
+        template.render(**{k: v for k, v in values_for("random").items() if k != "name"})
+
+
+def test_unknown_api_version_is_refused() -> None:
+    with pytest.raises(RenderError, match="api_version: expected one of"):
+        render_experiment(values_for("random"), "v2")
+
+
+def test_values_file_with_experiments_list_merges_shared_values(tmp_path: Path) -> None:
+    path = tmp_path / "values.yaml"
+    shared = {k: v for k, v in values_for("random").items() if k != "name"}
+    path.write_text(
+        yaml.safe_dump(shared | {"experiments": [{"name": "a"}, {"name": "b", "algorithm": "tpe"}]})
+    )
+    entries = load_values(path)
+    assert [(e["name"], e["algorithm"]) for e in entries] == [("a", "random"), ("b", "tpe")]
+    assert entries[1]["image"] == BASE["image"]
+
+
+def test_published_example_values_render_cleanly() -> None:
+    (values,) = load_values(EXAMPLE_VALUES)
+    assert validate_experiment(render_experiment(values)) == []
+    text = render_experiment_text(values)
+    assert "${trialParameters.learning_rate}" in text
+
+
+def test_templates_use_only_filters_ansible_also_has() -> None:
+    # Jinja2 built-ins that Ansible keeps; Ansible-only filters (to_json, ...) would break
+    # rendering here, and Python-only tricks would break in Ansible.
+    allowed = {
+        "default",
+        "tojson",
+        "replace",
+        "string",
+        "int",
+        "float",
+        "list",
+        "map",
+        "dictsort",
+        "round",
+        "indent",
+        "trim",
+    }
+    env = environment()
+    for path in TEMPLATE_DIR.glob("*.j2"):
+        source = path.read_text()
+        ast = env.parse(source)
+        used = {node.name for node in ast.find_all(jinja2.nodes.Filter)}
+        assert used <= allowed, (path.name, used - allowed)
