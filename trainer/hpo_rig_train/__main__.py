@@ -1,0 +1,3 @@
+from hpo_rig_train.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,87 @@
+"""The classifier a trial trains: a dense MLP, or a small CNN for image data.
+
+Replace ``build_model`` to tune your own architecture; the rest of the trainer only needs a
+compiled Keras model whose loss and ``accuracy`` metric it can report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import keras
+
+OPTIMIZERS = (
+    "sgd",
+    "momentum",
+    "adam",
+    "adamw",
+    "rmsprop",
+    "adagrad",
+    "adadelta",
+    "adamax",
+    "nadam",
+)
+ACTIVATIONS = ("relu", "elu", "gelu", "selu", "swish", "tanh", "sigmoid")
+ARCHITECTURES = ("mlp", "cnn")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    hidden_units: int = 128
+    hidden_layers: int = 2
+    dropout: float = 0.2
+    activation: str = "relu"
+    architecture: str = "mlp"
+
+
+def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+    import keras
+
+    if name == "momentum":
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
+    classes: dict[str, type[keras.optimizers.Optimizer]] = {
+        "sgd": keras.optimizers.SGD,
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "rmsprop": keras.optimizers.RMSprop,
+        "adagrad": keras.optimizers.Adagrad,
+        "adadelta": keras.optimizers.Adadelta,
+        "adamax": keras.optimizers.Adamax,
+        "nadam": keras.optimizers.Nadam,
+    }
+    return classes[name](learning_rate=learning_rate)
+
+
+def build_model(input_shape: tuple[int, ...], num_classes: int, spec: ModelSpec) -> keras.Model:
+    """Uncompiled classifier ending in a float32 softmax (stable under mixed precision)."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=input_shape)
+    x = inputs
+    if spec.architecture == "cnn":
+        if len(input_shape) == 2:
+            x = layers.Reshape((*input_shape, 1))(x)
+        elif len(input_shape) != 3:
+            raise ValueError(f"--model cnn needs image data, got samples of shape {input_shape}")
+        # "same" padding keeps 8x8 digits valid through both pooling steps.
+        for filters in (32, 64):
+            x = layers.Conv2D(filters, 3, padding="same", activation=spec.activation)(x)
+            x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    for _ in range(spec.hidden_layers):
+        x = layers.Dense(spec.hidden_units, activation=spec.activation)(x)
+        if spec.dropout > 0.0:
+            x = layers.Dropout(spec.dropout)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
+    return keras.Model(inputs, outputs)
+
+
+def compile_model(model: keras.Model, optimizer: str, learning_rate: float) -> None:
+    model.compile(
+        optimizer=make_optimizer(optimizer, learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
