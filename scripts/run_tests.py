@@ -92,7 +92,10 @@ def stage_lint() -> Tally:
         ("syntax-check", ["ansible-playbook", "--syntax-check", "site.yml"]),
         ("ruff-check", ["ruff", "check", *python_dirs]),
         ("ruff-format", ["ruff", "format", "--check", *python_dirs]),
-        ("mypy", ["mypy", "scripts", "tests", "katib/hpo_rig", "trainer/hpo_rig_train"]),
+        (
+            "mypy",
+            ["mypy", "scripts", "tests", "katib/hpo_rig", "trainer/hpo_rig_train", "trainer/tests"],
+        ),
     ]:
         tally.add(check(name, argv))
     return tally
