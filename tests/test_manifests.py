@@ -1,0 +1,160 @@
+"""The Kubernetes objects the cluster roles apply are valid for the cluster.
+
+Each role template that renders Kubernetes objects is rendered here with its
+defaults (and the values a user is likely to set) and validated against the
+Kubernetes OpenAPI schemas of the profile's version (kubernetes-validate,
+offline). The Katib release the kubeflow role applies is rendered through
+the role's overlay, with the same kustomize subset the Molecule stand-in
+uses, from the trimmed v0.19.0 copy the kubeflow scenario serves.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+FAKES = ROOT / "molecule/resources/fakes/snapd/usr/lib/hpo-rig-fakes/microk8s"
+KATIB_RELEASE = ROOT / "molecule/kubeflow/files/katib-0.19.0"
+CURRENT_K8S = "1.32"
+
+
+def render(role: str, template: str, **variables: Any) -> str:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(ROOT / "roles" / role / "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["relpath"] = lambda path, start: os.path.relpath(path, start)
+    env.filters["to_json"] = lambda value: yaml.safe_dump(value, default_flow_style=True).strip()
+    return env.get_template(template).render(**variables)
+
+
+def defaults(role: str) -> dict[str, Any]:
+    path = ROOT / "roles" / role / "defaults/main.yml"
+    values: dict[str, Any] = yaml.safe_load(path.read_text())
+    return values
+
+
+def validate(obj: dict[str, Any], version: str = CURRENT_K8S) -> None:
+    kubernetes_validate.validate(obj, version, strict=True)
+
+
+@pytest.mark.parametrize("replicas", [1, 2, 4])
+def test_time_slicing_configmap(replicas: int) -> None:
+    values = defaults("microk8s") | {"microk8s_gpu_replicas": replicas}
+    obj = yaml.safe_load(render("microk8s", "time-slicing-configmap.yml.j2", **values))
+    validate(obj)
+    assert obj["metadata"]["namespace"] == "gpu-operator-resources"
+    config = yaml.safe_load(obj["data"]["any"])
+    # What the device plugin reads (GPU Operator's time-slicing format).
+    assert config["version"] == "v1"
+    assert config["sharing"]["timeSlicing"]["resources"] == [
+        {"name": "nvidia.com/gpu", "replicas": replicas}
+    ]
+
+
+def test_time_slicing_configmap_is_selected_by_the_gpu_addon_options() -> None:
+    tasks = yaml.safe_load((ROOT / "roles/microk8s/tasks/gpu.yml").read_text())
+    enable = next(t for t in tasks if t["name"] == "Enable the gpu addon")
+    settings = enable["vars"]["_settings"]
+    assert "devicePlugin.config.name={{ microk8s_gpu_time_slicing_configmap }}" in settings
+    # The key holding the config in the ConfigMap is the default config's name.
+    assert "devicePlugin.config.default=any" in settings
+
+
+def test_ingress_forward_rbac_allows_port_forward_only() -> None:
+    values = defaults("ingress_forward")
+    objects = list(yaml.safe_load_all(render("ingress_forward", "rbac.yml.j2", **values)))
+    for obj in objects:
+        validate(obj)
+    kinds = [o["kind"] for o in objects]
+    assert kinds == ["ServiceAccount", "Secret", "Role", "RoleBinding"]
+    role = objects[2]
+    verbs = {(r, v) for rule in role["rules"] for r in rule["resources"] for v in rule["verbs"]}
+    assert verbs == {
+        ("services", "get"),
+        ("services", "list"),
+        ("pods", "get"),
+        ("pods", "list"),
+        ("pods/portforward", "create"),
+    }
+
+
+def test_ingress_forward_kubeconfig_is_a_kubeconfig() -> None:
+    values = defaults("ingress_forward") | {
+        "_cluster": {"server": "https://10.0.0.5:16443", "certificate-authority-data": "Q0E="},
+        "_token": "abc",
+    }
+    config = yaml.safe_load(render("ingress_forward", "kubeconfig.j2", **values))
+    assert config["clusters"][0]["cluster"]["server"] == "https://10.0.0.5:16443"
+    assert config["clusters"][0]["cluster"]["certificate-authority-data"] == "Q0E="
+    assert config["users"][0]["user"]["token"] == "abc"
+    assert config["contexts"][0]["context"]["namespace"] == "kubeflow"
+
+
+@pytest.fixture
+def katib_objects(tmp_path: Path) -> list[dict[str, Any]]:
+    sys.path.insert(0, str(FAKES))
+    try:
+        from fakek8s.kubectl_cli import kustomize
+    finally:
+        sys.path.remove(str(FAKES))
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    values = defaults("kubeflow") | {
+        "kubeflow_work_dir": str(tmp_path),
+        "kubeflow_katib_registry": "mirror.example.test/katib",
+        "_kubeflow_source_root": str(KATIB_RELEASE),
+        "_kubeflow_kustomization": defaults("kubeflow")["kubeflow_katib_kustomization"],
+    }
+    rendered = render("kubeflow", "kustomization.yaml.j2", **values)
+    (overlay / "kustomization.yaml").write_text(rendered)
+    objects: list[dict[str, Any]] = kustomize(overlay)
+    return objects
+
+
+def test_katib_standalone_objects_are_valid(katib_objects: list[dict[str, Any]]) -> None:
+    assert len(katib_objects) > 10
+    for obj in katib_objects:
+        validate(obj)
+
+
+def test_katib_overlay_pulls_from_the_registry_variable(
+    katib_objects: list[dict[str, Any]],
+) -> None:
+    images = {
+        container["image"]
+        for obj in katib_objects
+        if obj["kind"] == "Deployment"
+        for container in obj["spec"]["template"]["spec"]["containers"]
+    }
+    assert {
+        "mirror.example.test/katib/katib-controller:v0.19.0",
+        "mirror.example.test/katib/katib-db-manager:v0.19.0",
+        "mirror.example.test/katib/katib-ui:v0.19.0",
+    } <= images
+    assert not any(image.startswith("ghcr.io/kubeflow/katib/katib-") for image in images)
+
+
+def test_katib_objects_land_in_the_namespace(katib_objects: list[dict[str, Any]]) -> None:
+    namespaced = [o for o in katib_objects if "namespace" in o["metadata"]]
+    assert namespaced
+    assert {o["metadata"]["namespace"] for o in namespaced} == {"kubeflow"}
+    claim = next(o for o in katib_objects if o["kind"] == "PersistentVolumeClaim")
+    # No class of its own: the default StorageClass (the role checks one exists).
+    assert "storageClassName" not in claim["spec"]
+
+
+def test_invalid_objects_are_caught() -> None:
+    with pytest.raises(kubernetes_validate.ValidationError):
+        validate(
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {1: 1}}
+        )
