@@ -23,11 +23,12 @@ BECOME_ARGS = $(shell [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null || echo --
 site: setup ## Provision this machine (the default inventory): ansible-playbook site.yml
 	$(BIN)/ansible-playbook site.yml $(BECOME_ARGS) $(PLAYBOOK_ARGS)
 
-test: setup-dev ## Run every test: lint, syntax, pytest, image build, Molecule
-	$(BIN)/python scripts/run_tests.py
+# The test runner sets up .venv itself, beside the test images' build.
+test: ## Run every test: set-up, lint, syntax, pytest, image build, Molecule
+	python3 scripts/run_tests.py
 
-lint: setup-dev ## Linters only (yamllint, ansible-lint, ruff, mypy)
-	$(BIN)/python scripts/run_tests.py --only lint
+lint: ## Linters only (yamllint, ansible-lint, ruff, mypy)
+	python3 scripts/run_tests.py --only lint
 
 demo: setup-dev ## A small real experiment on digits, no GPU or cluster needed
 	scripts/demo
