@@ -44,8 +44,9 @@ SLOWEST_SCENARIOS = ["default", "nvidia_driver", "docker", "microk8s"]
 PYTEST_SUITES = {"repo": ROOT, "katib": ROOT / "katib", "trainer": ROOT / "trainer"}
 PYTHON_DIRS = ["scripts", "tests", "katib", "trainer"]
 MYPY_PATHS = ["scripts", "tests", "katib/hpo_rig", "trainer/hpo_rig_train", "trainer/tests"]
-# Molecule's log line for a finished action, e.g. "default ➜ verify: Executed: Successful".
-PHASE_DONE = re.compile(r"(\w+): Executed: Successful")
+# Molecule's log line for a finished action: "INFO [docker > verify] Executed: Successful"
+# (NO_COLOR), "docker ➜ verify: Executed: Successful" (a terminal).
+PHASE_DONE = re.compile(r"(\w+)\]?:? Executed: Successful")
 CHECKED_PHASES = ("converge", "idempotence", "verify")
 RECAP = re.compile(r"(\S+)\s*:\s*ok=\d+\s+changed=(\d+)")
 QUIET_ENV = {"NO_COLOR": "1", "PY_COLORS": "0", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
