@@ -1,4 +1,5 @@
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import yaml
 from hpo_rig.algorithms import ALGORITHMS as SERVED
 from hpo_rig.algorithms import TUNING_ALGORITHMS as ALGORITHMS
 from hpo_rig.experiment import API_VERSIONS, V1ALPHA2, V1ALPHA3, V1BETA1, load_experiment
+from hpo_rig.gotemplate import render_go_template
 from hpo_rig.render import (
     TEMPLATE_DIR,
     RenderError,
@@ -93,6 +95,7 @@ def test_rendered_trial_runs_the_trainer_with_every_parameter(api_version: str) 
         "hpo-rig-train",
         "--dataset=mnist",
         "--gpu-memory-fraction=0.3",
+        "--device=gpu",  # the current profile gives each trial a GPU: none is an error
         "--learning-rate=0.05",
         "--hidden-units=64",
         "--optimizer=adam",
@@ -116,6 +119,48 @@ def test_profiles_decide_the_gpu_request() -> None:
     )
     assert run.resources == {}
     assert run.env == {"NVIDIA_VISIBLE_DEVICES": "all"}
+    assert "--device=gpu" in run.command  # the nvidia default runtime gives every pod the GPU
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+@pytest.mark.parametrize(
+    ("extra", "device_flag"),
+    [
+        ({}, "--device=gpu"),
+        ({"profile": "seed"}, "--device=gpu"),
+        ({"gpus_per_trial": 0}, None),  # a rig without a GPU (the role's preflight fact)
+        ({"profile": "seed", "gpus_per_trial": 0}, None),
+        ({"trainer_device": "cpu"}, "--device=cpu"),
+        ({"trainer_device": "auto"}, None),
+    ],
+)
+def test_trials_given_a_gpu_pass_device_gpu(
+    api_version: str, extra: dict[str, Any], device_flag: str | None
+) -> None:
+    document = render_experiment(values_for("random") | extra, api_version)
+    text = json.dumps(document)
+    devices = [f for f in ("--device=gpu", "--device=cpu", "--device=auto") if f in text]
+    assert devices == ([] if device_flag is None else [device_flag])
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_image_pull_secrets_render_at_pod_level(api_version: str) -> None:
+    values = values_for("random") | {"image_pull_secrets": ["regcred"]}
+    document = render_experiment(values, api_version)
+    assert validate_experiment(document) == []
+    assert trial_pod_spec(document)["imagePullSecrets"] == [{"name": "regcred"}]
+
+
+def trial_pod_spec(document: dict[str, Any]) -> dict[str, Any]:
+    """The trial Job's pod spec: data in v1beta1, a Go template rendered for v1alpha*."""
+    template = document["spec"]["trialTemplate"]
+    if "trialSpec" in template:
+        job = template["trialSpec"]
+    else:
+        context = {"Trial": "t", "NameSpace": "ns", "HyperParameters": []}
+        job = yaml.safe_load(render_go_template(template["goTemplate"]["rawTemplate"], context))
+    pod: dict[str, Any] = job["spec"]["template"]["spec"]
+    return pod
 
 
 def test_explicit_overrides_win_over_derived_defaults() -> None:

@@ -14,20 +14,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from hpo_rig_train import __version__, data, train
-from hpo_rig_train.gpu import GpuSettings
+from hpo_rig_train import backend as backends
+from hpo_rig_train.gpu import DEVICES, GpuSettings
 from hpo_rig_train.model import ACTIVATIONS, ARCHITECTURES, OPTIMIZERS, ModelSpec
 
 EPILOG = f"""\
-aliases kept from the original recipe, so its Katib experiments run unchanged:
-  --myParameter1 = --learning-rate, --myParameter2 = --hidden-units,
-  --myParameter3 = --dropout, --gpuFraction = --gpu-memory-fraction
+aliases kept from the original recipe (with its types), so its Katib experiments run
+unchanged: --myParameter1 = --hidden-units (integer), --myParameter2 = --learning-rate
+(float), --myParameter3 = --activation (name), --gpuFraction = --gpu-memory-fraction
 
 metrics: after each epoch one stdout line
-  <RFC 3339 time> epoch=N loss=X accuracy=X val_loss=X val_accuracy=X
+  <RFC 3339 time> epoch=N loss=X accuracy=X mean_absolute_error=X val_loss=X
+  val_accuracy=X val_mean_absolute_error=X
 in fixed-point notation, read alike by Katib's v1alpha3 and v1beta1 StdOut filters.
 
-exit codes: {train.EXIT_OK} success, {train.EXIT_FAILURE} failure (data, GPU, out of memory), \
-{train.EXIT_USAGE} bad flag, {train.EXIT_NAN_LOSS} loss became NaN or infinite
+exit codes: {train.EXIT_OK} success, {train.EXIT_FAILURE} failure (data, GPU cap, out of memory),
+  {train.EXIT_USAGE} bad flag or framework not installed (the message names the extra),
+  {train.EXIT_NAN_LOSS} loss became NaN or infinite,
+  {train.EXIT_NO_GPU} a GPU was expected (--device gpu, or NVIDIA_VISIBLE_DEVICES naming a device)
+    and the framework sees none (driver, container runtime or CUDA libraries)
 """
 
 
@@ -123,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument(
         "--hidden-units",
-        "--myParameter2",
+        "--myParameter1",
         type=_number_in(int, 1, 65536),
         default=128,
         metavar="N",
@@ -138,7 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument(
         "--dropout",
-        "--myParameter3",
         type=_number_in(float, 0, 1, high_open=True),
         default=0.2,
         metavar="F",
@@ -146,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument(
         "--activation",
+        "--myParameter3",
         choices=ACTIVATIONS,
         default="relu",
         help="hidden-layer activation (default: %(default)s)",
@@ -154,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = parser.add_argument_group("training")
     g.add_argument(
         "--learning-rate",
-        "--myParameter1",
+        "--myParameter2",
         type=_number_in(float, 0, 10, low_open=True),
         default=0.001,
         metavar="F",
@@ -206,6 +211,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="cap this trial at MB MiB of GPU memory, in [1, 16777216]",
     )
     g.add_argument(
+        "--device",
+        choices=DEVICES,
+        default="auto",
+        help="gpu: fail (exit 4) unless the framework sees a GPU; cpu: hide GPUs; auto: GPU "
+        "if seen, else CPU with a note, unless NVIDIA_VISIBLE_DEVICES names a device index or "
+        "UUID (then as gpu) (default: %(default)s)",
+    )
+    g.add_argument(
+        "--backend",
+        choices=backends.BACKENDS,
+        help="Keras 3 backend (default: $KERAS_BACKEND, else tensorflow)",
+    )
+    g.add_argument(
         "--mixed-precision",
         action=argparse.BooleanOptionalAction,
         default=False,
@@ -252,6 +270,13 @@ def config_from_args(
         parser.error("argument --dataset: npz needs --data-path FILE")
     if args.data_path is not None and args.dataset != "npz":
         parser.error("argument --data-path: only used with --dataset npz")
+    try:
+        backend = backends.resolve(args.backend)
+    except backends.BackendError as err:
+        parser.error(f"argument --backend: {err}")
+    needs_tf = args.tensorboard_dir is not None and backend != "tensorflow"
+    if needs_tf and backends.missing_modules("tensorflow"):
+        parser.error("argument --tensorboard-dir: needs TensorFlow installed (tf.summary)")
     return train.TrainConfig(
         dataset=args.dataset,
         data_path=args.data_path,
@@ -272,10 +297,12 @@ def config_from_args(
             memory_fraction=args.gpu_memory_fraction,
             memory_mb=args.gpu_memory_mb,
             mixed_precision=args.mixed_precision,
+            device=args.device,
         ),
         metrics_file=args.metrics_file,
         metrics_format=args.metrics_format,
         tensorboard_dir=args.tensorboard_dir,
+        backend=backend,
     )
 
 
@@ -285,6 +312,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow's C++ INFO lines would bury the metric lines in the trial's log.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if args.download is not None:
+        try:
+            backend = backends.resolve(args.backend)
+            backends.require(backend)
+        except backends.BackendError as err:
+            print(f"hpo-rig-train: error: {err}", file=sys.stderr, flush=True)
+            return train.EXIT_USAGE
+        backends.activate(backend)
         try:
             data.download(args.download)
         except data.DataError as err:

@@ -21,7 +21,14 @@ MetricsFormat = Literal["text", "json"]
 
 SIGNIFICANT_DIGITS = 7
 # Keras' own names; listed first, in this order, so lines read the same every epoch.
-PREFERRED_ORDER = ("loss", "accuracy", "val_loss", "val_accuracy")
+PREFERRED_ORDER = (
+    "loss",
+    "accuracy",
+    "mean_absolute_error",
+    "val_loss",
+    "val_accuracy",
+    "val_mean_absolute_error",
+)
 
 
 def format_value(value: float) -> str:

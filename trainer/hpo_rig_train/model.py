@@ -7,7 +7,7 @@ compiled Keras model whose loss and ``accuracy`` metric it can report.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import keras
@@ -23,7 +23,9 @@ OPTIMIZERS = (
     "adamax",
     "nadam",
 )
-ACTIVATIONS = ("relu", "elu", "gelu", "selu", "swish", "tanh", "sigmoid")
+# linear and softmax are the original recipe's choices (with relu and tanh); Keras accepts
+# every name here as a Dense activation (keras.activations.get).
+ACTIVATIONS = ("relu", "elu", "gelu", "selu", "swish", "tanh", "sigmoid", "linear", "softmax")
 ARCHITECTURES = ("mlp", "cnn")
 
 
@@ -79,9 +81,29 @@ def build_model(input_shape: tuple[int, ...], num_classes: int, spec: ModelSpec)
     return keras.Model(inputs, outputs)
 
 
-def compile_model(model: keras.Model, optimizer: str, learning_rate: float) -> None:
+def probability_mae(num_classes: int) -> keras.metrics.Metric:
+    """``mean_absolute_error`` of the predicted class probabilities against one-hot labels.
+
+    The original recipe's objective. Keras' own MeanAbsoluteError would compare the integer
+    label with every probability; this one-hots the label first. Backend-neutral (keras.ops).
+    """
+    import keras
+    from keras import ops
+
+    def mean_absolute_error(y_true: Any, y_pred: Any) -> Any:
+        labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
+        one_hot = ops.one_hot(labels, num_classes, dtype=y_pred.dtype)
+        return ops.mean(ops.abs(one_hot - y_pred), axis=-1)
+
+    return keras.metrics.MeanMetricWrapper(mean_absolute_error, name="mean_absolute_error")
+
+
+def compile_model(
+    model: keras.Model, optimizer: str, learning_rate: float, num_classes: int | None = None
+) -> None:
+    classes = num_classes if num_classes is not None else int(model.outputs[0].shape[-1])
     model.compile(
         optimizer=make_optimizer(optimizer, learning_rate),
         loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"],
+        metrics=["accuracy", probability_mae(classes)],
     )

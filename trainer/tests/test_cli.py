@@ -5,9 +5,10 @@ import pytest
 from hpo_rig_train.cli import build_parser, config_from_args, main
 from hpo_rig_train.train import TrainConfig
 
-LR = "argument --learning-rate/--myParameter1: must be a number in (0, 10]"
-UNITS = "argument --hidden-units/--myParameter2: must be an integer in [1, 65536]"
-DROPOUT = "argument --dropout/--myParameter3: must be a number in [0, 1)"
+LR = "argument --learning-rate/--myParameter2: must be a number in (0, 10]"
+UNITS = "argument --hidden-units/--myParameter1: must be an integer in [1, 65536]"
+DROPOUT = "argument --dropout: must be a number in [0, 1)"
+ACTIVATION = "argument --activation/--myParameter3: invalid choice"
 FRACTION = "argument --gpu-memory-fraction/--gpuFraction: must be a number in (0, 1]"
 
 
@@ -24,13 +25,37 @@ def test_defaults() -> None:
 
 
 def test_original_recipe_aliases_map_to_named_flags() -> None:
+    # The recipe's types: --myParameter1 int, --myParameter2 float, --myParameter3 a name.
     cfg = config(
-        "--myParameter1=0.05", "--myParameter2", "32", "--myParameter3=0.5", "--gpuFraction=0.25"
+        "--myParameter1=50",
+        "--myParameter2",
+        "0.06",
+        "--myParameter3=softmax",
+        "--gpuFraction=0.35",
     )
-    assert cfg.learning_rate == 0.05
-    assert cfg.model.hidden_units == 32
-    assert cfg.model.dropout == 0.5
-    assert cfg.gpu.memory_fraction == 0.25
+    assert cfg.model.hidden_units == 50
+    assert cfg.learning_rate == 0.06
+    assert cfg.model.activation == "softmax"
+    assert cfg.gpu.memory_fraction == 0.35
+
+
+@pytest.mark.parametrize("activation", ["linear", "relu", "softmax", "tanh"])
+@pytest.mark.parametrize("rate", ["0.001", "0.3", "0.0545"])
+def test_the_recipe_search_space_is_accepted(activation: str, rate: str) -> None:
+    cfg = config("--gpuFraction=0.35", "--myParameter1=50", f"--myParameter2={rate}",
+                 f"--myParameter3={activation}")  # fmt: skip
+    assert (cfg.model.hidden_units, cfg.learning_rate) == (50, float(rate))
+    assert cfg.model.activation == activation
+
+
+def test_device_and_backend_flags(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    assert (config().gpu.device, config().backend) == ("auto", "tensorflow")
+    assert config("--device=gpu", "--backend=jax").gpu.device == "gpu"
+    assert config("--backend=torch").backend == "torch"
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert config().backend == "jax"
+    assert config("--backend=tensorflow").backend == "tensorflow"  # the flag wins
 
 
 def test_all_flags_reach_the_config(tmp_path: Path) -> None:
@@ -60,12 +85,17 @@ def test_all_flags_reach_the_config(tmp_path: Path) -> None:
     ("argv", "message"),
     [
         (["--learning-rate=0"], LR),
-        (["--myParameter1=nan"], LR),
-        (["--myParameter1=abc"], f"{LR}, got 'abc'"),
+        (["--myParameter2=nan"], LR),
+        (["--myParameter2=abc"], f"{LR}, got 'abc'"),
         (["--dropout=1"], DROPOUT),
+        (["--myParameter1=0.5"], f"{UNITS}, got '0.5'"),
+        (["--myParameter2=0"], LR),
+        (["--myParameter3=0.5"], ACTIVATION),
+        (["--device=tpu"], "argument --device: invalid choice: 'tpu'"),
+        (["--backend=mlx"], "argument --backend: invalid choice: 'mlx'"),
         (["--dropout=-0.1"], DROPOUT),
         (["--hidden-units=0"], UNITS),
-        (["--myParameter2=12.5"], f"{UNITS}, got '12.5'"),
+        (["--myParameter1=12.5"], f"{UNITS}, got '12.5'"),
         (["--hidden-layers=33"], "argument --hidden-layers: must be an integer in [0, 32]"),
         (["--batch-size=0"], "argument --batch-size: must be an integer in [1, 65536]"),
         (["--epochs=0"], "argument --epochs: must be an integer in [1, 10000]"),
@@ -115,8 +145,11 @@ def test_help_documents_groups_defaults_aliases_and_exit_codes(
     for text in (
         "training:",
         "GPU:",
-        "--learning-rate F, --myParameter1 F",
-        "--myParameter1 = --learning-rate",
+        "--learning-rate F, --myParameter2 F",
+        "--myParameter1 = --hidden-units (integer)",
+        "--myParameter3 = --activation",
+        "4 a GPU was expected",
+        "--device {auto,gpu,cpu}",
         "--gpuFraction = --gpu-memory-fraction",
         "(default: 0.001)",
         "in (0, 10]",

@@ -77,7 +77,7 @@ def test_image_runs_hpo_rig_train_as_non_root(image: str) -> None:
 
 
 def test_short_trial_on_digits_prints_katib_metrics(image: str) -> None:
-    result = run(image, "--dataset=digits", "--epochs=2", "--batch-size=128", "--myParameter1=0.01")
+    result = run(image, "--dataset=digits", "--epochs=2", "--batch-size=128", "--myParameter2=0.01")
     assert result.returncode == 0, result.stderr
     lines = [parse_both(line) for line in result.stdout.splitlines() if " epoch=" in line]
     assert [m["epoch"] for m in lines] == [1, 2]
@@ -95,7 +95,7 @@ def test_bad_flag_exits_2_with_clear_message(image: str) -> None:
     result = run(image, "--epochs=1", "--learning-rate=-1")
     assert result.returncode == 2
     assert (
-        "hpo-rig-train: error: argument --learning-rate/--myParameter1: "
+        "hpo-rig-train: error: argument --learning-rate/--myParameter2: "
         "must be a number in (0, 10], got '-1'"
     ) in result.stderr
     assert result.stdout == ""

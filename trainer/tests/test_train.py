@@ -11,7 +11,10 @@ from tests.katib import parse_both
 pytest.importorskip("tensorflow")
 pytestmark = pytest.mark.slow
 
-METRICS = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"}
+METRICS = {
+    "epoch", "loss", "accuracy", "mean_absolute_error",
+    "val_loss", "val_accuracy", "val_mean_absolute_error",
+}  # fmt: skip
 
 
 def metric_lines(text: str) -> list[dict[str, float]]:
@@ -22,7 +25,7 @@ def test_one_epoch_on_digits_prints_katib_metrics(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     code = main(
-        ["--dataset=digits", "--epochs=2", "--batch-size=128", "--myParameter1=0.01",
+        ["--dataset=digits", "--epochs=2", "--batch-size=128", "--myParameter2=0.01",
          f"--metrics-file={tmp_path / 'metrics.log'}", f"--tensorboard-dir={tmp_path / 'tb'}"]
     )  # fmt: skip
     assert code == 0
@@ -34,6 +37,28 @@ def test_one_epoch_on_digits_prints_katib_metrics(
     file_lines = metric_lines((tmp_path / "metrics.log").read_text(encoding="utf-8"))
     assert file_lines == lines
     assert list((tmp_path / "tb").rglob("events.out.tfevents.*"))
+
+
+def test_mean_absolute_error_compares_probabilities_with_one_hot_labels() -> None:
+    from hpo_rig_train.model import probability_mae
+
+    metric = probability_mae(3)
+    y_true = np.array([0, 2])
+    y_pred = np.array([[1.0, 0.0, 0.0], [0.2, 0.2, 0.6]], dtype=np.float32)
+    metric.update_state(y_true, y_pred)
+    # |0|,|0|,|0| -> 0 and |0.2|,|0.2|,|-0.4| -> 0.8/3; mean over both samples.
+    assert float(metric.result()) == pytest.approx((0.0 + 0.8 / 3) / 2, rel=1e-6)
+
+
+def test_recipe_flags_train_and_report_mean_absolute_error(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--gpuFraction=0.35", "--myParameter1=50", "--myParameter2=0.01",
+            "--myParameter3=linear", "--epochs=2"]  # fmt: skip
+    assert main(argv) == 0
+    lines = metric_lines(capsys.readouterr().out)
+    assert all(0.0 < m["mean_absolute_error"] < 0.2 for m in lines)  # 0.18 is chance
+    assert lines[-1]["val_mean_absolute_error"] < 0.18
 
 
 def test_cnn_trains_on_digits(capsys: pytest.CaptureFixture[str]) -> None:

@@ -49,6 +49,20 @@ def register(subparsers: Any) -> None:
         "--max-trials", type=_positive, help="trial limit (default: spec.maxTrialCount)"
     )
     parser.add_argument(
+        "--gpus",
+        type=_count,
+        help="docker runner: GPUs on this host, 0 for none (default: as many as "
+        "`nvidia-smi -L` lists). A trial with a GPU limit gets its own device (--gpus "
+        "device=K), round-robin, --trials-per-gpu at a time on each",
+    )
+    parser.add_argument(
+        "--trials-per-gpu",
+        type=_positive,
+        default=1,
+        help="docker runner: trials sharing one GPU (each with its own memory cap in its "
+        "command) (default: 1); --parallel is capped at GPUs x this",
+    )
+    parser.add_argument(
         "--grace",
         type=float,
         default=10.0,
@@ -72,9 +86,32 @@ def register(subparsers: Any) -> None:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _count(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _requests_gpu(experiment: Any) -> bool:
+    """Whether the Experiment's trials carry a GPU limit (resolved with each parameter's
+    first feasible value; a template that cannot be resolved so counts as one that does)."""
+    from hpo_rig.engine.runners import gpu_limit
+    from hpo_rig.experiment import ExperimentError
+
+    sample = {p.name: (p.values[0] if p.values else p.min or "0") for p in experiment.parameters}
+    try:
+        return gpu_limit(experiment.resolve_trial(sample).resources) > 0
+    except ExperimentError:
+        return True
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
     return value
 
 
@@ -82,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: Optuna takes a moment to import, which other subcommands need not pay.
     from hpo_rig.engine import AlgorithmError, EarlyStoppingError, SearchSpaceError, StateError
     from hpo_rig.engine.core import RunOptions, run_experiment
-    from hpo_rig.engine.runners import make_runner
+    from hpo_rig.engine.runners import detect_gpus, make_runner
     from hpo_rig.engine.view import make_view
     from hpo_rig.experiment import ExperimentError, load_experiment
 
@@ -93,15 +130,29 @@ def run(args: argparse.Namespace) -> int:
         print(f"hpo-rig run: error: {error}", file=sys.stderr)
         return 2
     workdir = args.workdir or Path("hpo-rig-runs") / experiment.name
+    parallel = args.parallel
+    gpus = 0
+    if args.runner == "docker":
+        gpus = detect_gpus() if args.gpus is None else args.gpus
+        capacity = gpus * args.trials_per_gpu
+        wanted = parallel or experiment.parallel_trial_count
+        if capacity and wanted > capacity and _requests_gpu(experiment):
+            print(
+                f"hpo-rig run: note: {wanted} parallel trials capped at {capacity} "
+                f"({gpus} GPU(s) x {args.trials_per_gpu} trial(s) per GPU)",
+                file=sys.stderr,
+            )
+            parallel = capacity
     options = RunOptions(
         workdir=workdir,
-        parallel=args.parallel,
+        parallel=parallel,
         max_trials=args.max_trials,
         grace_seconds=args.grace,
     )
     view = make_view(out, experiment.objective.metric, args.live)
     try:
-        result = run_experiment(experiment, make_runner(args.runner), options, view)
+        runner = make_runner(args.runner, gpus, args.trials_per_gpu)
+        result = run_experiment(experiment, runner, options, view)
     except (AlgorithmError, EarlyStoppingError, SearchSpaceError, ExperimentError) as error:
         print(f"hpo-rig run: error: {error}", file=sys.stderr)
         return 2

@@ -283,6 +283,7 @@ class Engine:
         record.pid = handle.pid
         record.pid_start = process_start_time(handle.pid)
         record.container = handle.container
+        record.gpu = handle.gpu
         record.transition(RUNNING)
         tracker = RuleTracker(rule, self.experiment.objective.type) if rule else None
         active = _Active(record, handle, collector, tracker, trial)

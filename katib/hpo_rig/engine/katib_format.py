@@ -67,6 +67,9 @@ def trial_object(record: TrialRecord, experiment: Experiment) -> dict[str, Any]:
         status["completionTime"] = record.completed
     if record.observation:
         status["observation"] = {"metrics": record.observation}
+    annotations = {"hpo-rig/log": record.log, "hpo-rig/attempts": str(record.attempts)}
+    if record.gpu is not None:
+        annotations["hpo-rig/gpu"] = record.gpu
     return {
         "apiVersion": TRIAL_API_VERSION,
         "kind": "Trial",
@@ -74,7 +77,7 @@ def trial_object(record: TrialRecord, experiment: Experiment) -> dict[str, Any]:
             "name": record.name,
             "namespace": experiment.namespace,
             "labels": {EXPERIMENT_LABEL: experiment.name},
-            "annotations": {"hpo-rig/log": record.log, "hpo-rig/attempts": str(record.attempts)},
+            "annotations": annotations,
             "creationTimestamp": record.created,
         },
         "spec": spec,

@@ -16,8 +16,9 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -40,11 +41,15 @@ class TrialHandle:
         process: subprocess.Popen[str],
         stop_command: list[str] | None = None,
         container: str | None = None,
+        gpu: str | None = None,
+        on_exit: Callable[[], None] | None = None,
     ) -> None:
         self.process = process
         self.container = container
+        self.gpu = gpu  # the device(s) the trial was given, e.g. "1" or "0,1"
         self._stop_command = stop_command
         self._timer: threading.Timer | None = None
+        self._on_exit = on_exit
 
     @property
     def stdout(self) -> IO[str]:
@@ -85,6 +90,9 @@ class TrialHandle:
         code = self.process.wait()
         if self._timer is not None:
             self._timer.cancel()
+        if self._on_exit is not None:
+            self._on_exit()
+            self._on_exit = None
         return code
 
 
@@ -205,6 +213,65 @@ def docker_resource_flags(resources: Mapping[str, Any]) -> list[str]:
     return flags
 
 
+def gpu_limit(resources: Mapping[str, Any]) -> int:
+    """The trial's ``nvidia.com/gpu`` limit (0 without one)."""
+    limits = resources.get("limits") or {}
+    try:
+        return int(limits.get("nvidia.com/gpu", 0))
+    except (TypeError, ValueError):
+        return 0
+
+
+@dataclass
+class GpuSlots:
+    """Gives each trial its own GPU device(s), round-robin, ``trials_per_gpu`` trials at a
+    time on each: trial 1 gets device 0, trial 2 device 1, ... and back to device 0."""
+
+    devices: tuple[int, ...]
+    trials_per_gpu: int = 1
+    _next: int = 0
+    _held: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def capacity(self) -> int:
+        return len(self.devices) * self.trials_per_gpu
+
+    def acquire(self, trial_name: str, count: int = 1) -> tuple[int, ...]:
+        with self._lock:
+            load = Counter(d for held in self._held.values() for d in held)
+            picked: list[int] = []
+            last = self._next
+            for step in range(len(self.devices)):
+                position = (self._next + step) % len(self.devices)
+                device = self.devices[position]
+                if load[device] < self.trials_per_gpu:
+                    picked.append(device)
+                    last = position
+                    if len(picked) == count:
+                        break
+            if len(picked) < count:
+                raise RunnerError(
+                    f"no free GPU for {count} device(s): {len(self._held)} trial(s) already "
+                    f"hold {len(self.devices)} GPU(s) x {self.trials_per_gpu} trial(s) per GPU"
+                )
+            self._next = (last + 1) % len(self.devices)
+            self._held[trial_name] = tuple(picked)
+            return tuple(picked)
+
+    def release(self, trial_name: str) -> None:
+        with self._lock:
+            self._held.pop(trial_name, None)
+
+
+def docker_gpus_value(devices: tuple[int, ...]) -> str:
+    """``--gpus`` value for these devices. Docker's documentation ("Access an NVIDIA GPU",
+    docs.docker.com run reference) writes one as ``device=1`` and several as
+    ``'"device=1,2"'``: the double quotes keep the comma from splitting the option."""
+    listed = ",".join(str(d) for d in devices)
+    return f"device={listed}" if len(devices) == 1 else f'"device={listed}"'
+
+
 def container_name(trial_name: str) -> str:
     return "hpo-rig-" + re.sub(r"[^a-zA-Z0-9_.-]", "-", trial_name)
 
@@ -216,10 +283,19 @@ class DockerRunner:
 
     name: str = "docker"
     docker: str = "docker"
+    # With GPU slots, a trial with a GPU limit gets its own device(s) (`--gpus device=K`)
+    # instead of `--gpus N`, which would put every trial on the first GPU(s).
+    gpu_slots: GpuSlots | None = None
 
-    def command(self, trial_name: str, run: TrialRun) -> list[str]:
+    def command(
+        self, trial_name: str, run: TrialRun, devices: tuple[int, ...] | None = None
+    ) -> list[str]:
         if not run.image:
             raise RunnerError("the trial's primary container has no image")
+        flags = docker_resource_flags(run.resources)
+        if devices:
+            at = flags.index("--gpus")
+            flags[at + 1] = docker_gpus_value(devices)
         command = [
             self.docker,
             "run",
@@ -228,7 +304,7 @@ class DockerRunner:
             container_name(trial_name),
             "--label",
             f"hpo-rig.trial={trial_name}",
-            *docker_resource_flags(run.resources),
+            *flags,
         ]
         for key, value in {**run.env, **UNBUFFERED}.items():
             command += ["--env", f"{key}={value}"]
@@ -240,13 +316,43 @@ class DockerRunner:
         # A container of the same name left by a killed run would block this one.
         remove_leftovers(None, None, container_name(trial_name))
         workdir.mkdir(parents=True, exist_ok=True)
-        process = _popen(self.command(trial_name, run), None, workdir)
-        return TrialHandle(process, [self.docker, "stop"], container_name(trial_name))
+        slots, wanted = self.gpu_slots, gpu_limit(run.resources)
+        devices = slots.acquire(trial_name, wanted) if slots and wanted else None
+        try:
+            process = _popen(self.command(trial_name, run, devices), None, workdir)
+        except BaseException:
+            if slots is not None:
+                slots.release(trial_name)
+            raise
+        return TrialHandle(
+            process,
+            [self.docker, "stop"],
+            container_name(trial_name),
+            gpu=",".join(map(str, devices)) if devices else None,
+            on_exit=(lambda: slots.release(trial_name)) if slots and devices else None,
+        )
 
 
-def make_runner(kind: str) -> Runner:
+def detect_gpus(nvidia_smi: str = "nvidia-smi") -> int:
+    """GPUs on this host as ``nvidia-smi -L`` lists them (one ``GPU N: ...`` line each);
+    0 without nvidia-smi or when it fails."""
+    if shutil.which(nvidia_smi) is None:
+        return 0
+    try:
+        listing = subprocess.run(
+            [nvidia_smi, "-L"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    if listing.returncode != 0:
+        return 0
+    return sum(1 for line in listing.stdout.splitlines() if line.startswith("GPU "))
+
+
+def make_runner(kind: str, gpus: int = 0, trials_per_gpu: int = 1) -> Runner:
     if kind == "process":
         return ProcessRunner()
     if kind == "docker":
-        return DockerRunner()
+        slots = GpuSlots(tuple(range(gpus)), trials_per_gpu) if gpus > 0 else None
+        return DockerRunner(gpu_slots=slots)
     raise ValueError(f"unknown runner {kind!r}")

@@ -62,6 +62,7 @@ class TrialRecord:
     pid: int | None = None
     pid_start: str | None = None
     container: str | None = None
+    gpu: str | None = None  # device(s) the docker runner gave the trial's last attempt
     log: str = ""
 
     @property
