@@ -4,14 +4,14 @@ Each role template that renders Kubernetes objects is rendered here with its
 defaults (and the values a user is likely to set) and validated against the
 Kubernetes OpenAPI schemas of the profile's version (kubernetes-validate,
 offline). The Katib release the kubeflow role applies is rendered through
-the role's overlay, with the same kustomize subset the Molecule stand-in
-uses, from the trimmed v0.19.0 copy the kubeflow scenario serves.
+the role's overlay with the real `kubectl kustomize` that the role runs,
+from the trimmed v0.19.0 copy the kubeflow scenario serves.
 """
 
 from __future__ import annotations
 
 import os
-import sys
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-FAKES = ROOT / "molecule/resources/fakes/snapd/usr/lib/hpo-rig-fakes/microk8s"
 KATIB_RELEASE = ROOT / "molecule/kubeflow/files/katib-0.19.0"
 CURRENT_K8S = "1.32"
 
@@ -101,12 +100,7 @@ def test_ingress_forward_kubeconfig_is_a_kubeconfig() -> None:
 
 
 @pytest.fixture
-def katib_objects(tmp_path: Path) -> list[dict[str, Any]]:
-    sys.path.insert(0, str(FAKES))
-    try:
-        from fakek8s.kubectl_cli import kustomize
-    finally:
-        sys.path.remove(str(FAKES))
+def katib_objects(tmp_path: Path, kubectl_binary: Path) -> list[dict[str, Any]]:
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     values = defaults("kubeflow") | {
@@ -117,8 +111,16 @@ def katib_objects(tmp_path: Path) -> list[dict[str, Any]]:
     }
     rendered = render("kubeflow", "kustomization.yaml.j2", **values)
     (overlay / "kustomization.yaml").write_text(rendered)
-    objects: list[dict[str, Any]] = kustomize(overlay)
-    return objects
+    # What the kubeflow role runs: the real `kubectl kustomize` (conftest.py).
+    out = subprocess.run(
+        [str(kubectl_binary), "kustomize", str(overlay)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"HOME": str(tmp_path)},
+        check=True,
+    ).stdout
+    return [obj for obj in yaml.safe_load_all(out) if obj]
 
 
 def test_katib_standalone_objects_are_valid(katib_objects: list[dict[str, Any]]) -> None:

@@ -16,6 +16,7 @@ import datetime
 import fnmatch
 import hashlib
 import json
+import uuid
 from typing import Any
 
 from . import paths
@@ -149,7 +150,7 @@ def _ensure_pods(store: Store, workload: dict[str, Any]) -> None:
     for pod_name, pod in owned.items():
         stale = pod["metadata"].get("annotations", {}).get("fake.hpo-rig/template-hash") != pod_hash
         if pod_name not in wanted or stale:
-            store.objects.pop(("", "Pod", namespace, pod_name), None)
+            store.remove_raw(("", "Pod", namespace, pod_name))
     for pod_name in wanted:
         if store.find("", "Pod", namespace, pod_name) is not None:
             continue
@@ -157,7 +158,7 @@ def _ensure_pods(store: Store, workload: dict[str, Any]) -> None:
         pod_meta.update(
             name=pod_name,
             namespace=namespace,
-            uid=_uid(namespace, pod_name),
+            uid=str(uuid.uuid4()),
             creationTimestamp=now(),
         )
         pod_meta.setdefault("annotations", {})["fake.hpo-rig/template-hash"] = pod_hash
@@ -184,11 +185,6 @@ def _ensure_pods(store: Store, workload: dict[str, Any]) -> None:
                 if pod_name.endswith(hashlib.sha256(n.encode()).hexdigest()[:5])
             )
         store.put_raw(pod)
-
-
-def _uid(namespace: str, name: str) -> str:
-    digest = hashlib.sha256(f"{namespace}/{name}/{now()}".encode()).hexdigest()
-    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 
 def _node_ready(node: dict[str, Any]) -> bool:
@@ -466,7 +462,7 @@ def _event(store: Store, obj: dict[str, Any], kind: str, reason: str, message: s
             "metadata": {
                 "name": name,
                 "namespace": namespace,
-                "uid": _uid(namespace, name),
+                "uid": existing["metadata"]["uid"] if existing else str(uuid.uuid4()),
                 "creationTimestamp": now(),
             },
             "involvedObject": {

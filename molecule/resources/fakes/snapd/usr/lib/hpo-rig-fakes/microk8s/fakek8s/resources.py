@@ -87,6 +87,8 @@ BUILTIN: tuple[Kind, ...] = (
 
 # Kinds whose /status subresource is served.
 WITH_STATUS = {"Pod", "Node", "Deployment", "StatefulSet", "DaemonSet", "Job", "Namespace"}
+# Kinds whose /scale subresource (autoscaling/v1 Scale) is served.
+WITH_SCALE = {"Deployment", "StatefulSet", "ReplicaSet"}
 
 
 def crd_kinds(crds: Iterable[Mapping[str, Any]]) -> list[Kind]:
@@ -154,6 +156,18 @@ def api_resource_list(kinds: Iterable[Kind], group: str, version: str) -> dict[s
                     "singularName": "",
                     "namespaced": kind.namespaced,
                     "kind": kind.kind,
+                    "verbs": ["get", "patch", "update"],
+                }
+            )
+        if not kind.custom and kind.kind in WITH_SCALE:
+            resources.append(
+                {
+                    "name": f"{kind.plural}/scale",
+                    "singularName": "",
+                    "namespaced": kind.namespaced,
+                    "group": "autoscaling",
+                    "version": "v1",
+                    "kind": "Scale",
                     "verbs": ["get", "patch", "update"],
                 }
             )

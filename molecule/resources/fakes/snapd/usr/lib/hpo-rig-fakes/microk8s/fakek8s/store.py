@@ -7,10 +7,13 @@ changes, and 404/409/422 answers as Status objects.
 
 from __future__ import annotations
 
+import collections
 import copy
 import datetime
 import threading
+import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +51,18 @@ def now() -> str:
 
 Key = tuple[str, str, str, str]  # apiVersion-independent: group, kind, namespace, name
 
+# Watch events kept for `?watch=true&resourceVersion=N` (the real API keeps a
+# window in its watch cache and answers "too old resource version" beyond it:
+# k8s.io/apiserver/pkg/storage/cacheset/watch_cache.go).
+EVENT_WINDOW = 10000
+
+
+class Expired(Exception):
+    """A watch asked for a resourceVersion older than the event window."""
+
+    def __init__(self, wanted: int, oldest: int) -> None:
+        super().__init__(f"too old resource version: {wanted} ({oldest})")
+
 
 class Store:
     def __init__(self, db: Path) -> None:
@@ -58,6 +73,12 @@ class Store:
         self.objects: dict[Key, dict[str, Any]] = {}
         for obj in data["objects"]:
             self.objects[self._key_of(obj)] = obj
+        # (resourceVersion, type, object) of every change since start, for watches.
+        self.events: collections.deque[tuple[int, str, dict[str, Any]]] = collections.deque(
+            maxlen=EVENT_WINDOW
+        )
+        self.oldest = self.version
+        self.changed = threading.Condition(self.lock)
 
     # -- kinds -------------------------------------------------------------
     def kinds(self) -> list[Kind]:
@@ -175,6 +196,7 @@ class Store:
                 return obj
             self._bump(obj)
             self.objects[key] = obj
+            self._record("ADDED", obj)
             self.save()
             return self._as_version(obj, kind)
 
@@ -224,6 +246,9 @@ class Store:
                         meta[field] = current["metadata"][field]
                     else:
                         meta.pop(field, None)
+                # An update that leaves managedFields out keeps them.
+                if "managedFields" not in meta and "managedFields" in current["metadata"]:
+                    meta["managedFields"] = current["metadata"]["managedFields"]
             merged["apiVersion"] = kind.api_version
             merged["kind"] = kind.kind
             return self._commit(kind, current, merged, dry_run)
@@ -240,6 +265,7 @@ class Store:
             return merged
         self._bump(merged)
         self.objects[self._key_of(merged)] = merged
+        self._record("MODIFIED", merged)
         self.save()
         return copy.deepcopy(merged)
 
@@ -250,8 +276,18 @@ class Store:
             if self.objects.get(key) == obj:
                 return
             self._bump(obj)
+            self._record("MODIFIED" if key in self.objects else "ADDED", obj)
             self.objects[key] = obj
             self.save()
+
+    def remove_raw(self, key: Key) -> None:
+        """Remove an object as a controller would (a replaced pod)."""
+        with self.lock:
+            obj = self.objects.pop(key, None)
+            if obj is not None:
+                self.version += 1
+                self._record_deleted(obj)
+                self.save()
 
     def delete(self, kind: Kind, namespace: str, name: str, dry_run: bool) -> dict[str, Any]:
         with self.lock:
@@ -262,24 +298,84 @@ class Store:
             if dry_run:
                 return copy.deepcopy(obj)
             del self.objects[key]
+            self.version += 1
+            self._record_deleted(obj)
             if kind.kind == "Namespace":
                 for other in [k for k in self.objects if k[2] == name]:
-                    del self.objects[other]
+                    self._record_deleted(self.objects.pop(other))
             self._delete_owned(obj["metadata"].get("uid"))
-            self.version += 1
             self.save()
             return copy.deepcopy(obj)
 
     def _delete_owned(self, uid: str | None) -> None:
         for key, obj in list(self.objects.items()):
             owners = obj.get("metadata", {}).get("ownerReferences", [])
-            if uid and any(o.get("uid") == uid for o in owners):
-                self.objects.pop(key, None)
+            if uid and any(o.get("uid") == uid for o in owners) and key in self.objects:
+                self._record_deleted(self.objects.pop(key))
                 self._delete_owned(obj["metadata"].get("uid"))
 
     def _bump(self, obj: dict[str, Any]) -> None:
         self.version += 1
         obj.setdefault("metadata", {})["resourceVersion"] = str(self.version)
+
+    # -- watch -------------------------------------------------------------
+    def _record(self, kind: str, obj: dict[str, Any]) -> None:
+        self.events.append((self.version, kind, copy.deepcopy(obj)))
+        if len(self.events) == self.events.maxlen:
+            self.oldest = self.events[0][0] - 1
+        self.changed.notify_all()
+
+    def _record_deleted(self, obj: dict[str, Any]) -> None:
+        # The deleted object carries the resourceVersion of its deletion, as
+        # the real API's DELETED event does.
+        gone = copy.deepcopy(obj)
+        gone.setdefault("metadata", {})["resourceVersion"] = str(self.version)
+        self._record("DELETED", gone)
+
+    def watch(
+        self,
+        kind: Kind,
+        namespace: str | None,
+        since: int,
+        deadline: float,
+        label_selector: str = "",
+        field_selector: str = "",
+    ) -> Iterator[tuple[str, dict[str, Any]] | None]:
+        """Events after resourceVersion `since`; None when none came for a while.
+
+        Raises Expired when `since` is older than the window kept.
+        """
+        if since < self.oldest:
+            raise Expired(since, self.oldest + 1)
+        seen = since
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            with self.lock:
+                fresh = [e for e in self.events if e[0] > seen]
+                if not fresh:
+                    self.changed.wait(min(left, 5.0))
+                    fresh = [e for e in self.events if e[0] > seen]
+            if not fresh:
+                yield None
+                continue
+            matched = False
+            for version, kind_name, obj in fresh:
+                seen = version
+                group = str(obj.get("apiVersion", "")).rpartition("/")[0]
+                if (group, obj.get("kind")) != (kind.group, kind.kind):
+                    continue
+                if namespace and obj.get("metadata", {}).get("namespace", "") != namespace:
+                    continue
+                if not matches_labels(obj, label_selector) or not matches_fields(
+                    obj, field_selector
+                ):
+                    continue
+                matched = True
+                yield kind_name, self._as_version(obj, kind)
+            if not matched:
+                yield None
 
 
 def matches_labels(obj: dict[str, Any], selector: str) -> bool:
