@@ -42,7 +42,9 @@ MANUAL_SCENARIOS = {"gpu-host"}
 SLOWEST_SCENARIOS = ["default", "nvidia_driver", "docker", "microk8s"]
 # The repository's own tests, then each Python package's, from its folder.
 PYTEST_SUITES = {"repo": ROOT, "katib": ROOT / "katib", "trainer": ROOT / "trainer"}
-PYTHON_DIRS = ["scripts", "tests", "katib", "trainer"]
+# The stand-ins' Python (the fake API server and its commands) is ruff-checked too.
+FAKES_PYTHON = "molecule/resources/fakes/snapd/usr/lib/hpo-rig-fakes/microk8s"
+PYTHON_DIRS = ["scripts", "tests", "katib", "trainer", FAKES_PYTHON]
 MYPY_PATHS = ["scripts", "tests", "katib/hpo_rig", "trainer/hpo_rig_train", "trainer/tests"]
 # Molecule's log line for a finished action: "INFO [docker > verify] Executed: Successful"
 # (NO_COLOR), "docker ➜ verify: Executed: Successful" (a terminal).
