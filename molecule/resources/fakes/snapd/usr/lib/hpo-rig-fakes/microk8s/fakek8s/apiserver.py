@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from . import controller, openapi, patch, paths, portforward, resources, tables, validation
-from .store import ApiError, Expired, Store, now
+from .store import ApiError, Expired, Store, conflict, now
 
 JSON = "application/json"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
@@ -341,13 +341,7 @@ class Api:
                 wanted = patch.merge_patch(current, document)
             rv = wanted.get("metadata", {}).get("resourceVersion")
             if rv and rv != obj["metadata"]["resourceVersion"]:
-                raise ApiError(
-                    409,
-                    "Conflict",
-                    f'Operation cannot be fulfilled on {kind.plural}.{kind.group} "{name}": '
-                    "the object has been modified; please apply your changes to the latest "
-                    "version and try again",
-                )
+                raise conflict(kind, name)
             updated = copy.deepcopy(obj)
             updated.setdefault("spec", {})["replicas"] = int(
                 wanted.get("spec", {}).get("replicas", 0)

@@ -40,6 +40,18 @@ class ApiError(Exception):
         }
 
 
+def conflict(kind: Kind, name: str) -> ApiError:
+    """A write against a stale resourceVersion, in the API server's words
+    (k8s.io/apiserver storage errors: OptimisticLockErrorMsg)."""
+    resource = f"{kind.plural}.{kind.group}" if kind.group else kind.plural
+    return ApiError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {resource} "{name}": the object has been '
+        "modified; please apply your changes to the latest version and try again",
+    )
+
+
 def not_found(kind: Kind, name: str) -> ApiError:
     resource = f"{kind.plural}.{kind.group}" if kind.group else kind.plural
     return ApiError(404, "NotFound", f'{resource} "{name}" not found')
@@ -218,12 +230,7 @@ class Store:
             new = copy.deepcopy(new)
             wanted_rv = new.get("metadata", {}).get("resourceVersion")
             if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
-                raise ApiError(
-                    409,
-                    "Conflict",
-                    f'Operation cannot be fulfilled on {kind.plural} "{name}": '
-                    "the object has been modified",
-                )
+                raise conflict(kind, name)
             if subresource == "status":
                 merged = copy.deepcopy(current)
                 merged["status"] = new.get("status", {})
