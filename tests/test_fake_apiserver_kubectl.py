@@ -105,6 +105,16 @@ class Cluster:
     def argv(self, *args: str) -> list[str]:
         return [str(self.kubectl), f"--kubeconfig={self.kubeconfig}", *args]
 
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        """kubectl in the background (a watch, a port-forward), its output piped."""
+        return subprocess.Popen(
+            self.argv(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={"HOME": str(self.home)},
+        )
+
     def run(
         self, *args: str, stdin: str | None = None, check: bool = True, timeout: float = 30
     ) -> subprocess.CompletedProcess[str]:
@@ -384,12 +394,8 @@ def test_get_watch_streams_changes(cluster: Cluster) -> None:
     assert cluster.run("create", "-f", "-", stdin=configmap("watched", a="1")).stdout == (
         "configmap/watched created\n"
     )
-    with subprocess.Popen(
-        cluster.argv("get", "cm", "-w", "--output-watch-events", "--request-timeout=20s"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={"HOME": str(cluster.home)},
+    with cluster.popen(
+        "get", "cm", "-w", "--output-watch-events", "--request-timeout=20s"
     ) as watcher:
         assert watcher.stdout is not None
         try:
@@ -501,12 +507,8 @@ def test_port_forward_to_a_service_over_spdy(cluster: Cluster) -> None:
     cluster.run("rollout", "status", "deployment/forwarded", "--timeout=30s")
     [pod] = cluster.run("get", "pods", "-l", "app=forwarded", "-o", "name").stdout.split()
     local = _free_port()
-    with subprocess.Popen(
-        cluster.argv("port-forward", "--address=127.0.0.1", "svc/forwarded", f"{local}:80"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={"HOME": str(cluster.home)},
+    with cluster.popen(
+        "port-forward", "--address=127.0.0.1", "svc/forwarded", f"{local}:80"
     ) as forward:
         assert forward.stdout is not None
         try:
