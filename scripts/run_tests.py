@@ -5,7 +5,8 @@ Runs with any Python 3.10+ (standard library only), so that it can start the
 set-up of .venv/ and the test images side by side on a fresh machine. Jobs:
 
   setup          scripts/setup --dev: .venv/ with the pinned tools
-  images         the Docker engine, then the offline test images
+  images         the Docker engine, then the offline test images (Debian 11, for the
+                 trainer's seed-image test, after those Molecule needs)
   lint           yamllint, ansible-lint, the syntax check, ruff, mypy, vermin
   pytest         the repository's, katib/'s and trainer/'s tests (pytest-xdist)
   molecule       every scenario: converge, idempotence, verify, then a
@@ -255,7 +256,14 @@ def plan(only: str | None, selected: list[str], workers: str) -> list[Job]:
             Job(
                 "test-images",
                 "images",
-                check("test-images", [tool_script("build-test-images")]),
+                check("test-images", [tool_script("build-test-images"), "debian12"]),
+                needs=("docker-engine",),
+            ),
+            # After test-images (one images slot), so that Molecule never waits for it.
+            Job(
+                "seed-test-image",
+                "images",
+                check("seed-test-image", [tool_script("build-test-images"), "debian11"]),
                 needs=("docker-engine",),
             ),
         ]
@@ -272,8 +280,10 @@ def plan(only: str | None, selected: list[str], workers: str) -> list[Job]:
             jobs.append(Job(name, "lint", check(name, argv), needs=("setup",)))
     if only in (None, "pytest"):
         for name, folder in PYTEST_SUITES.items():
-            # The trainer's image tests build on the offline base image.
-            needs = ("setup", "test-images") if name == "trainer" else ("setup",)
+            # The trainer's image tests build on the offline base images.
+            needs: tuple[str, ...] = ("setup",)
+            if name == "trainer":
+                needs += ("test-images", "seed-test-image")
             jobs.append(Job(f"pytest-{name}", "pytest", pytest_suite(name, folder, workers), needs))
     if only in (None, "molecule"):
         for name in scenarios(selected):
