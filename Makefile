@@ -27,7 +27,7 @@ site: setup ## Provision this machine (the default inventory): ansible-playbook 
 test: ## Run every test: set-up, lint, syntax, pytest, image build, Molecule
 	python3 scripts/run_tests.py
 
-lint: ## Linters only (yamllint, ansible-lint, ruff, mypy)
+lint: ## Linters only (yamllint, ansible-lint, ruff, mypy, vermin)
 	python3 scripts/run_tests.py --only lint
 
 demo: setup-dev ## A small real experiment on digits, no GPU or cluster needed

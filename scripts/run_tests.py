@@ -5,8 +5,9 @@ Runs with any Python 3.10+ (standard library only), so that it can start the
 set-up of .venv/ and the test images side by side on a fresh machine. Jobs:
 
   setup          scripts/setup --dev: .venv/ with the pinned tools
-  images         the Docker engine, then the offline test images
-  lint           yamllint, ansible-lint, the syntax check, ruff, mypy
+  images         the Docker engine, then the offline test images (Debian 11, for the
+                 trainer's seed-image test, after those Molecule needs)
+  lint           yamllint, ansible-lint, the syntax check, ruff, mypy, vermin
   pytest         the repository's, katib/'s and trainer/'s tests (pytest-xdist)
   molecule       every scenario: converge, idempotence, verify, then a
                  --check pass on the converged host that must report changed=0
@@ -46,6 +47,8 @@ PYTEST_SUITES = {"repo": ROOT, "katib": ROOT / "katib", "trainer": ROOT / "train
 FAKES_PYTHON = "molecule/resources/fakes/snapd/usr/lib/hpo-rig-fakes/microk8s"
 PYTHON_DIRS = ["scripts", "tests", "katib", "trainer", FAKES_PYTHON]
 MYPY_PATHS = ["scripts", "tests", "katib/hpo_rig", "trainer/hpo_rig_train", "trainer/tests"]
+# The seed image runs the trainer on Python 3.8: vermin finds newer standard library there.
+VERMIN_ARGS = ["--target=3.8-", "--violations", "--no-tips", "trainer/hpo_rig_train"]
 # Molecule's log line for a finished action: "INFO [docker > verify] Executed: Successful"
 # (NO_COLOR), "docker ➜ verify: Executed: Successful" (a terminal).
 PHASE_DONE = re.compile(r"(\w+)\]?:? Executed: Successful")
@@ -253,7 +256,14 @@ def plan(only: str | None, selected: list[str], workers: str) -> list[Job]:
             Job(
                 "test-images",
                 "images",
-                check("test-images", [tool_script("build-test-images")]),
+                check("test-images", [tool_script("build-test-images"), "debian12"]),
+                needs=("docker-engine",),
+            ),
+            # After test-images (one images slot), so that Molecule never waits for it.
+            Job(
+                "seed-test-image",
+                "images",
+                check("seed-test-image", [tool_script("build-test-images"), "debian11"]),
                 needs=("docker-engine",),
             ),
         ]
@@ -265,12 +275,15 @@ def plan(only: str | None, selected: list[str], workers: str) -> list[Job]:
             ("ruff-check", [tool("ruff"), "check", *PYTHON_DIRS]),
             ("ruff-format", [tool("ruff"), "format", "--check", *PYTHON_DIRS]),
             ("mypy", [tool("mypy"), *MYPY_PATHS]),
+            ("vermin", [tool("vermin"), *VERMIN_ARGS]),
         ]:
             jobs.append(Job(name, "lint", check(name, argv), needs=("setup",)))
     if only in (None, "pytest"):
         for name, folder in PYTEST_SUITES.items():
-            # The trainer's image tests build on the offline base image.
-            needs = ("setup", "test-images") if name == "trainer" else ("setup",)
+            # The trainer's image tests build on the offline base images.
+            needs: tuple[str, ...] = ("setup",)
+            if name == "trainer":
+                needs += ("test-images", "seed-test-image")
             jobs.append(Job(f"pytest-{name}", "pytest", pytest_suite(name, folder, workers), needs))
     if only in (None, "molecule"):
         for name in scenarios(selected):

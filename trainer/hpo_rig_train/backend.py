@@ -2,11 +2,13 @@
 
 Keras 3 reads the backend from ``KERAS_BACKEND`` when ``keras`` is first imported (keras.io,
 "Configuring your backend": tensorflow, jax, torch); ``--backend`` sets that variable, so
-it must be resolved before anything imports Keras.
+it must be resolved before anything imports Keras. Keras 2 (the seed image's TensorFlow 2.11
+ships Keras 2.11) runs on TensorFlow only.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -51,8 +53,24 @@ def _importable(name: str) -> bool:
         return False
 
 
+def keras_version() -> str | None:
+    """The installed Keras distribution's version, read without importing Keras."""
+    try:
+        return importlib.metadata.version("keras")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def require(backend: str) -> None:
-    """Raise BackendError naming the extra to install when the framework is missing."""
+    """Raise BackendError naming the extra to install when the framework is missing, or the
+    image to use when this Keras cannot run the backend."""
+    version = keras_version()
+    if backend != "tensorflow" and version is not None and int(version.split(".")[0]) < 3:
+        raise BackendError(
+            f"the {backend} backend needs Keras 3, but this is Keras {version} (the seed image: "
+            "TensorFlow 2.11, TensorFlow backend only); use the default trainer image for "
+            f"{backend}, or --backend tensorflow"
+        )
     missing = missing_modules(backend)
     if missing:
         raise BackendError(

@@ -221,13 +221,23 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--backend",
         choices=backends.BACKENDS,
-        help="Keras 3 backend (default: $KERAS_BACKEND, else tensorflow)",
+        help="Keras 3 backend (default: $KERAS_BACKEND, else tensorflow); Keras 2 (the seed "
+        "image) has tensorflow only",
     )
-    g.add_argument(
+    # Two flags rather than argparse.BooleanOptionalAction, which needs Python 3.9 (the seed
+    # image has 3.8).
+    precision = g.add_mutually_exclusive_group()
+    precision.add_argument(
         "--mixed-precision",
-        action=argparse.BooleanOptionalAction,
+        action="store_true",
         default=False,
         help="float16 compute on GPU, ignored on CPU (default: off)",
+    )
+    precision.add_argument(
+        "--no-mixed-precision",
+        dest="mixed_precision",
+        action="store_false",
+        help="float32 compute (the default)",
     )
 
     g = parser.add_argument_group("output")

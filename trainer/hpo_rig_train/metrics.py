@@ -12,7 +12,7 @@ import json
 import math
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal, TextIO
@@ -48,7 +48,7 @@ def ordered_metrics(logs: Mapping[str, float]) -> list[tuple[str, float]]:
 
 
 def timestamp_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def format_line(epoch: int, logs: Mapping[str, float], timestamp: str) -> str:

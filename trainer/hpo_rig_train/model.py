@@ -38,22 +38,32 @@ class ModelSpec:
     architecture: str = "mlp"
 
 
+# Each optimizer's class in keras.optimizers.
+OPTIMIZER_CLASSES = {
+    "sgd": "SGD",
+    "adam": "Adam",
+    "adamw": "AdamW",
+    "rmsprop": "RMSprop",
+    "adagrad": "Adagrad",
+    "adadelta": "Adadelta",
+    "adamax": "Adamax",
+    "nadam": "Nadam",
+}
+
+
 def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
     import keras
 
     if name == "momentum":
         return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
-    classes: dict[str, type[keras.optimizers.Optimizer]] = {
-        "sgd": keras.optimizers.SGD,
-        "adam": keras.optimizers.Adam,
-        "adamw": keras.optimizers.AdamW,
-        "rmsprop": keras.optimizers.RMSprop,
-        "adagrad": keras.optimizers.Adagrad,
-        "adadelta": keras.optimizers.Adadelta,
-        "adamax": keras.optimizers.Adamax,
-        "nadam": keras.optimizers.Nadam,
-    }
-    return classes[name](learning_rate=learning_rate)
+    cls: Any = getattr(keras.optimizers, OPTIMIZER_CLASSES[name], None)
+    if cls is None:
+        # Keras 2.11 (the seed image) has AdamW only as tf.keras.optimizers.experimental.AdamW.
+        import tensorflow as tf
+
+        cls = getattr(tf.keras.optimizers.experimental, OPTIMIZER_CLASSES[name])
+    optimizer: keras.optimizers.Optimizer = cls(learning_rate=learning_rate)
+    return optimizer
 
 
 def build_model(input_shape: tuple[int, ...], num_classes: int, spec: ModelSpec) -> keras.Model:
@@ -85,14 +95,17 @@ def probability_mae(num_classes: int) -> keras.metrics.Metric:
     """``mean_absolute_error`` of the predicted class probabilities against one-hot labels.
 
     The original recipe's objective. Keras' own MeanAbsoluteError would compare the integer
-    label with every probability; this one-hots the label first. Backend-neutral (keras.ops).
+    label with every probability; this one-hots the label first. Backend-neutral: keras.ops
+    on Keras 3; keras.backend on Keras 2 (the seed image), whose cast, reshape, one_hot, abs
+    and mean take the same arguments.
     """
     import keras
-    from keras import ops
+
+    ops: Any = getattr(keras, "ops", None) or keras.backend
 
     def mean_absolute_error(y_true: Any, y_pred: Any) -> Any:
         labels = ops.cast(ops.reshape(y_true, (-1,)), "int32")
-        one_hot = ops.one_hot(labels, num_classes, dtype=y_pred.dtype)
+        one_hot = ops.cast(ops.one_hot(labels, num_classes), y_pred.dtype)
         return ops.mean(ops.abs(one_hot - y_pred), axis=-1)
 
     return keras.metrics.MeanMetricWrapper(mean_absolute_error, name="mean_absolute_error")

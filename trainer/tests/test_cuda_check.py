@@ -7,13 +7,22 @@ import pytest
 from hpo_rig_train import cuda_check
 
 TF_220 = {"is_cuda_build": True, "cuda_version": "12.5.1", "cudnn_version": "9"}
+# The seed image's TensorFlow 2.11, as TensorFlow's CUDA 11.2 builds report it (cudnn_version
+# is the major only; also cpu_compiler and cuda_compute_capabilities, unused here).
+TF_211 = {
+    "is_cuda_build": True,
+    "is_rocm_build": False,
+    "is_tensorrt_build": True,
+    "cuda_version": "11.2",
+    "cudnn_version": "8",
+}
 
 
 @pytest.mark.parametrize(
     ("info", "expected"),
     [
         (TF_220, ["libcudart.so.12", "libcudnn.so.9"]),
-        ({"cuda_version": "11.2", "cudnn_version": "8"}, ["libcudart.so.11.0", "libcudnn.so.8"]),
+        (TF_211, ["libcudart.so.11.0", "libcudnn.so.8"]),
         ({"cuda_version": "10.1", "cudnn_version": "7.6"}, ["libcudart.so.10.1", "libcudnn.so.7"]),
     ],
 )
@@ -38,6 +47,20 @@ def test_missing_cudnn_fails_naming_it(tmp_path: Path) -> None:
     assert "built for CUDA 12.5.1, cuDNN 9" in message
     assert "cannot load libcudnn.so.9 (libcudnn.so.9: cannot open shared object file)" in message
     assert "\n" not in message
+
+
+def test_seed_base_libraries_are_found_on_the_loader_path(tmp_path: Path) -> None:
+    """The seed base installs CUDA 11.2 and cuDNN 8 system-wide (ld.so.cache, LD_LIBRARY_PATH)."""
+    opened: list[str] = []
+
+    def load(path: str) -> object:
+        opened.append(path)
+        return object()
+
+    code, message = cuda_check.check(TF_211, load, [tmp_path])
+    assert code == 0, message
+    assert opened == ["libcudart.so.11.0", "libcudnn.so.8"]
+    assert "built for CUDA 11.2, cuDNN 8" in message
 
 
 def test_libraries_of_nvidia_wheels_are_found(tmp_path: Path) -> None:

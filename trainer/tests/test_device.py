@@ -261,6 +261,20 @@ def test_missing_framework_names_the_extra_and_exits_2(
     assert main(["--download=mnist"]) == 2
 
 
+@pytest.mark.parametrize("flag", ["--backend=jax", "--backend=torch"])
+def test_keras_2_refuses_other_backends_naming_the_image(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], flag: str
+) -> None:
+    """Keras 2 (the seed image's TensorFlow 2.11) runs on TensorFlow only: exit 2, one line."""
+    monkeypatch.setattr(backends, "keras_version", lambda: "2.11.0")
+    assert main(["--epochs=1", flag]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    backend = flag.partition("=")[2]
+    assert f"the {backend} backend needs Keras 3, but this is Keras 2.11.0" in err
+    assert "use the default trainer image" in err
+
+
 def test_installed_without_an_extra_exits_2_without_traceback(tmp_path: Path) -> None:
     """A Python that sees only the trainer and its base dependencies (no site-packages)."""
     import numpy

@@ -31,8 +31,10 @@ def docker_answers() -> bool:
     return probe.returncode == 0
 
 
-@pytest.fixture(scope="module")
-def image(tmp_path_factory: pytest.TempPathFactory) -> str:
+def build_image(
+    tmp_path_factory: pytest.TempPathFactory, tag: str, base_image: str, tf_package: str
+) -> str:
+    """``tag`` built from ``base_image`` with ``tf_package``, and without datasets."""
     if not docker_answers():
         pytest.skip("no Docker daemon answers")
     context = tmp_path_factory.mktemp("context")
@@ -46,15 +48,20 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> str:
     if CA_BUNDLE.is_file():
         shutil.copy2(CA_BUNDLE, context / "build-ca.crt")
     subprocess.run(
-        ["docker", "build", "--tag", IMAGE,
-         "--build-arg", f"BASE_IMAGE={BASE_IMAGE}",
-         "--build-arg", "TF_PACKAGE=tensorflow-cpu",
+        ["docker", "build", "--tag", tag,
+         "--build-arg", f"BASE_IMAGE={base_image}",
+         "--build-arg", f"TF_PACKAGE={tf_package}",
          "--build-arg", "DATASETS=",
          str(context)],
         check=True,
         timeout=1800,
     )  # fmt: skip
-    return IMAGE
+    return tag
+
+
+@pytest.fixture(scope="module")
+def image(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return build_image(tmp_path_factory, IMAGE, BASE_IMAGE, "tensorflow-cpu")
 
 
 def run(image: str, *args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
