@@ -66,12 +66,13 @@ def test_argument_specs_reject(role: str, case: dict[str, Any], tmp_path: Path) 
     assert proc.returncode != 0, f"{role} accepted {case['vars']}:\n{output}"
     tasks = [line for line in output.splitlines() if line.startswith("TASK [")]
     # It failed validating its input, before the role's first change: at the
-    # argument spec, or at the role's own checks of what a spec cannot say
-    # (a `path` is any string; tasks/validate.yml requires it absolute).
+    # argument spec, or at the checks of what a spec cannot say (a `path` is
+    # any string; the shared role's absolute_paths.yml requires it absolute).
     failed_at = (tasks or [""])[-1]
     assert (
         "Validating arguments against arg spec" in failed_at
-        or f"roles/{role}/tasks/validate.yml" in output
+        or "roles/hpo_rig/tasks/absolute_paths.yml" in output
+        or f"roles/{role}/tasks/inventory.yml" in output
     ), output
     assert "changed=0" in output, output
     assert case["error"] in output, output

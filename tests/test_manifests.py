@@ -11,6 +11,7 @@ from the trimmed v0.19.0 copy the kubeflow scenario serves.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,22 @@ def render(role: str, template: str, **variables: Any) -> str:
     return env.get_template(template).render(**variables)
 
 
-def defaults(role: str) -> dict[str, Any]:
-    path = ROOT / "roles" / role / "defaults/main.yml"
-    values: dict[str, Any] = yaml.safe_load(path.read_text())
+def defaults(role: str, profile: str = "current") -> dict[str, Any]:
+    """The role's defaults, with what they read from the shared hpo_rig role resolved."""
+    shared_dir = ROOT / "roles/hpo_rig"
+    shared = yaml.safe_load((shared_dir / "defaults/main.yml").read_text())
+    shared |= yaml.safe_load((shared_dir / f"vars/{profile}.yml").read_text())
+    values: dict[str, Any] = yaml.safe_load(
+        (ROOT / "roles" / role / "defaults/main.yml").read_text()
+    )
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    for name, value in values.items():
+        whole = re.fullmatch(r"\{\{(.*)\}\}", value.strip()) if isinstance(value, str) else None
+        if whole and "hpo_rig_" in value:
+            # One expression: its value keeps its type (a mapping, a list).
+            values[name] = env.compile_expression(whole.group(1))(**shared)
+        elif isinstance(value, str) and "hpo_rig_" in value:
+            values[name] = env.from_string(value).render(**shared)
     return values
 
 
