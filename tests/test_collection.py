@@ -28,7 +28,15 @@ FQCN = f"{GALAXY['namespace']}.{GALAXY['name']}"
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "meta/main.yml").is_file())
 # The collection's top level: Ansible content, README and changelog, and what
 # the roles read beside roles/ (trainer/, katib/; inventory/ to start from).
-CONTENT = {"FILES.json", "MANIFEST.json", "README.md", "CHANGELOG.md", "LICENSE", "meta", "playbooks"}
+CONTENT = {
+    "FILES.json",
+    "MANIFEST.json",
+    "README.md",
+    "CHANGELOG.md",
+    "LICENSE",
+    "meta",
+    "playbooks",
+}
 CONTENT |= {"roles", "inventory", "trainer", "katib"}
 # Folder names that only development and test runs have.
 NOT_CONTENT = {"tests", "molecule", "scripts", ".venv", ".cache", ".ansible", ".pytest_cache"}

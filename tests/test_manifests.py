@@ -120,8 +120,8 @@ def katib_objects(tmp_path: Path, kubectl_binary: Path) -> list[dict[str, Any]]:
     values = defaults("kubeflow") | {
         "kubeflow_work_dir": str(tmp_path),
         "kubeflow_katib_registry": "mirror.example.test/katib",
-        "_kubeflow_source_root": str(KATIB_RELEASE),
-        "_kubeflow_kustomization": defaults("kubeflow")["kubeflow_katib_kustomization"],
+        "kubeflow_source_root": str(KATIB_RELEASE),
+        "kubeflow_kustomization": defaults("kubeflow")["kubeflow_katib_kustomization"],
     }
     rendered = render("kubeflow", "kustomization.yaml.j2", **values)
     (overlay / "kustomization.yaml").write_text(rendered)
