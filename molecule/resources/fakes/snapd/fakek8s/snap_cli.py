@@ -320,7 +320,6 @@ def _lay_out(release: dict[str, Any], fresh: bool) -> None:
     if not credentials:
         credentials = {"admin_token": secrets.token_urlsafe(32)}
         paths.write_json(paths.STATE / "credentials.json", credentials)
-    sys.path.insert(0, str(PAYLOAD))
     from .microk8s_cli import kubeconfig
 
     (paths.SNAP_DATA / "credentials").mkdir(exist_ok=True)
