@@ -106,6 +106,24 @@ def test_inventory_value_beats_the_profile(tmp_path: Path) -> None:
         assert resolved["kubeflow"]["kubeflow_mode"] == profile_defaults(profile)["kubeflow_mode"]
 
 
+@pytest.mark.parametrize(("profile", "cuda"), [("current", "12.5"), ("seed", "11.2")])
+def test_preflight_checks_the_cuda_of_the_trainer_image_it_will_build(
+    profile: str, cuda: str, tmp_path: Path
+) -> None:
+    assert site(profile)["preflight"]["preflight_trainer_cuda"] == cuda
+    # Derived from the trainer's settings, so an inventory image changes it too.
+    override = tmp_path / "override.yml"
+    image = {"trainer_tf_package_gpu": "", "trainer_base_image_gpu": "example/own-tf:1"}
+    override.write_text(yaml.safe_dump({"rig": {"hosts": {"localhost": image}}}))
+    resolved = resolve(
+        "playbooks/preflight.yml",
+        "--inventory=inventory/hosts.yml",
+        f"--inventory={override}",
+        f"--extra-vars=hpo_rig_profile={profile}",
+    )
+    assert resolved["preflight"]["preflight_trainer_cuda"] == ""
+
+
 def test_unknown_profile_is_refused_naming_the_choices() -> None:
     proc = subprocess.run(
         [
