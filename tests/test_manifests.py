@@ -77,7 +77,7 @@ def test_time_slicing_configmap(replicas: int) -> None:
 def test_time_slicing_configmap_is_selected_by_the_gpu_addon_options() -> None:
     tasks = yaml.safe_load((ROOT / "roles/microk8s/tasks/gpu.yml").read_text())
     enable = next(t for t in tasks if t["name"] == "Enable the gpu addon")
-    settings = enable["vars"]["_settings"]
+    settings = enable["vars"]["microk8s_settings"]
     assert "devicePlugin.config.name={{ microk8s_gpu_time_slicing_configmap }}" in settings
     # The key holding the config in the ConfigMap is the default config's name.
     assert "devicePlugin.config.default=any" in settings
@@ -103,8 +103,11 @@ def test_ingress_forward_rbac_allows_port_forward_only() -> None:
 
 def test_ingress_forward_kubeconfig_is_a_kubeconfig() -> None:
     values = defaults("ingress_forward") | {
-        "_cluster": {"server": "https://10.0.0.5:16443", "certificate-authority-data": "Q0E="},
-        "_token": "abc",
+        "ingress_forward_cluster": {
+            "server": "https://10.0.0.5:16443",
+            "certificate-authority-data": "Q0E=",
+        },
+        "ingress_forward_token": "abc",
     }
     config = yaml.safe_load(render("ingress_forward", "kubeconfig.j2", **values))
     assert config["clusters"][0]["cluster"]["server"] == "https://10.0.0.5:16443"
