@@ -13,6 +13,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKES = ROOT / "molecule/resources/fakes"
+# The venv installs the stand-in package editable from one checkout; a test
+# run from another (a git worktree) must import its own copy.
+sys.path.insert(0, str(FAKES / "snapd"))
 WHEELS = Path.home() / ".cache/hpo-rig/test-wheels"
 
 
