@@ -1,8 +1,10 @@
 """Katib's algorithm catalogue: which algorithms each API version serves and the settings
 each suggestion service accepts (its ``ValidateAlgorithmSettings``), as data.
 
-Sources: kubeflow/katib ``pkg/suggestion/v1beta1/{hyperopt,optuna,skopt,goptuna,hyperband}``
-and the katib-config suggestion list; v1alpha3/v1alpha2 from the 0.8 and 0.6 branches.
+Sources: kubeflow/katib v0.19.0 ``pkg/suggestion/v1beta1/{hyperopt,optuna,skopt,goptuna,
+hyperband,pbt,nas/darts,nas/enas}`` and the katib-config suggestion list
+(``manifests/v1beta1/installs/katib-standalone/katib-config.yaml``: cmaes and sobol are served
+by goptuna); v1alpha3/v1alpha2 from the 0.8 and 0.6 branches.
 """
 
 from __future__ import annotations
@@ -81,6 +83,12 @@ def one_of(*choices: str) -> SettingCheck:
     return check
 
 
+def go_int(text: str) -> str | None:
+    """Go's strconv.Atoi: a sign and decimal digits."""
+    ok = text.lstrip("+-").isdigit() and text[:1] != "" and text.count("-") + text.count("+") <= 1
+    return None if ok else f"must be an integer for strconv.Atoi (got {text!r})"
+
+
 RANDOM_STATE = int_at_least(0)
 SETTINGS: dict[str, dict[str, SettingCheck]] = {
     "random": {"random_state": RANDOM_STATE},
@@ -96,10 +104,12 @@ SETTINGS: dict[str, dict[str, SettingCheck]] = {
         "n_ei_candidates": int_at_least(0),
         "random_state": RANDOM_STATE,
     },
+    # goptuna/converter.go toGoptunaSampler: restart_strategy exactly none, ipop or bipop;
+    # random_state through strconv.Atoi.
     "cmaes": {
-        "restart_strategy": one_of("none", "None", "ipop", "bipop"),
+        "restart_strategy": one_of("none", "ipop", "bipop"),
         "sigma": float_check(lambda v: v >= 0, "at least 0"),
-        "random_state": RANDOM_STATE,
+        "random_state": go_int,
     },
     "sobol": {},
     "bayesianoptimization": {
@@ -111,10 +121,23 @@ SETTINGS: dict[str, dict[str, SettingCheck]] = {
     },
     "hyperband": {
         "r_l": float_check(lambda v: v > 0, "greater than 0"),
-        "eta": float_check(lambda v: v >= 2, "at least 2 (Katib truncates it to an integer)"),
+        # service.py: int(float(eta)); 0 or less means 3; 1 divides by log(1) = 0.
+        "eta": float_check(lambda v: int(v) != 1, "other than 1 once truncated to an integer"),
         "resource_name": lambda text: None if text else "must not be empty",
     },
 }
+# pbt/service.py ValidateAlgorithmSettings. resample_probability is compared as a string with
+# numbers there, which raises: Katib refuses any value of it.
+SETTINGS["pbt"] = {
+    "suggestion_trial_dir": lambda text: None,
+    "n_population": int_at_least(5),
+    "truncation_threshold": float_check(lambda v: 0 <= v <= 1, "between 0 and 1, inclusive"),
+    "resample_probability": lambda text: "Katib's pbt service fails on any value of it",
+}
+REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "pbt": ("suggestion_trial_dir", "n_population", "truncation_threshold"),
+}
+GOPTUNA_ALGORITHMS = ("cmaes", "sobol")
 EARLY_STOPPING_SETTINGS: dict[str, dict[str, SettingCheck]] = {
     "medianstop": {"min_trials_required": int_at_least(1), "start_step": int_at_least(1)},
 }

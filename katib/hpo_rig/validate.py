@@ -25,10 +25,13 @@ import yaml
 from hpo_rig.algorithms import (
     ALGORITHMS,
     EARLY_STOPPING_SETTINGS,
+    GOPTUNA_ALGORITHMS,
     NAS_ALGORITHMS,
+    REQUIRED_SETTINGS,
     SETTINGS,
     setting_problems,
 )
+from hpo_rig.defaults import apply_defaults
 from hpo_rig.experiment import (
     API_VERSIONS,
     PARAMETER_TYPES,
@@ -39,9 +42,11 @@ from hpo_rig.experiment import (
     V1BETA1,
 )
 from hpo_rig.gotemplate import GoTemplateError, render_go_template
+from hpo_rig.schema import unknown_fields
 
 COLLECTOR_KINDS: dict[str, tuple[str, ...]] = {
-    V1BETA1: ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "None", "Push"),
+    # common/v1beta1/common_types.go at v0.19.0: no "None" kind any more.
+    V1BETA1: ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "Push"),
     V1ALPHA3: ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "None"),
     V1ALPHA2: ("StdOut",),
 }
@@ -49,6 +54,13 @@ DISTRIBUTIONS = ("uniform", "logUniform", "normal", "logNormal")
 RESUME_POLICIES = ("", "Never", "LongRunning", "FromVolume")
 METRIC_STRATEGIES = ("min", "max", "latest")
 NAME_PATTERN = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+# validator.go ValidateExperiment: "may not be longer than 40 characters" (v1beta1).
+MAX_NAME_LENGTH = 40
+# Go's strconv.Atoi: an optional sign and decimal digits, nothing else ("1.0" is refused).
+GO_ATOI = re.compile(r"^[+-]?[0-9]+$")
+# Trial kinds whose primary container sits in a pod template's ``containers`` list; other kinds
+# (Argo Workflow, Tekton PipelineRun, TrainJob) keep it elsewhere and are not checked.
+POD_TEMPLATE_KINDS = ("Job", "TFJob", "PyTorchJob", "MPIJob", "XGBoostJob")
 # Katib's test that a metrics filter has (at least) two groups: name and value.
 TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")
 
@@ -109,6 +121,8 @@ def validate_experiment(document: Mapping[str, Any]) -> list[Problem]:
     if document.get("kind") != "Experiment":
         report.add("kind", f"must be Experiment (got {document.get('kind')!r})")
         return report.problems
+    if version == V1BETA1:
+        return _validate_v1beta1(apply_defaults(document), report)
     metadata = report.mapping(document.get("metadata"), "metadata") or {}
     name = str(metadata.get("name", ""))
     if not NAME_PATTERN.match(name):
@@ -123,17 +137,74 @@ def validate_experiment(document: Mapping[str, Any]) -> list[Problem]:
     _counts(spec, report)
     objective_ok = _objective(spec, version, report)
     parameters = _parameters(spec, version, report)
+    if not parameters and not spec.get("parameters"):
+        report.add("spec.parameters", "must be specified (a non-empty list)")
     if objective_ok:
         _algorithm(spec, version, parameters, report)
     _early_stopping(spec, version, report)
-    if version == V1BETA1:
-        if spec.get("resumePolicy", "") not in RESUME_POLICIES:
-            report.add("spec.resumePolicy", "must be one of Never, LongRunning, FromVolume")
-        _trial_template_v1beta1(spec, parameters, report)
-    else:
-        _go_template(spec, report)
+    _go_template(spec, report)
     _metrics_collector(spec, version, report)
     return report.problems
+
+
+def _validate_v1beta1(document: Mapping[str, Any], report: _Report) -> list[Problem]:
+    """Katib v0.19.0's order: strict decoding, then validator.go ValidateExperiment, then the
+    suggestion service's ValidateAlgorithmSettings, then the rig's own rule."""
+    for where, message in unknown_fields(document):
+        report.add(where, message)
+    metadata = report.mapping(document.get("metadata"), "metadata") or {}
+    name = str(metadata.get("name", ""))
+    if not NAME_PATTERN.match(name) or len(name) > MAX_NAME_LENGTH:
+        report.add(
+            "metadata.name",
+            "must consist of lower case alphanumeric characters or '-', start with a letter "
+            f"and end with an alphanumeric character, and may not be longer than "
+            f"{MAX_NAME_LENGTH} characters (got {name!r})",
+        )
+    spec = report.mapping(document.get("spec"), "spec")
+    if spec is None:
+        return report.problems
+    _counts(spec, report)
+    before = len(report.problems)
+    _objective(spec, V1BETA1, report)
+    if len(report.problems) > before:  # validator.go stops after a bad objective
+        return report.problems
+    algorithm_known = _algorithm_name(spec, report)
+    _early_stopping(spec, V1BETA1, report)
+    if spec.get("resumePolicy", "") not in RESUME_POLICIES:
+        report.add("spec.resumePolicy", "must be one of Never, LongRunning, FromVolume")
+    has_parameters = bool(spec.get("parameters"))
+    has_nas = spec.get("nasConfig") is not None
+    _trial_template_v1beta1(spec, has_parameters, report)
+    if not has_parameters and not has_nas:
+        report.add("spec", "spec.parameters or spec.nasConfig must be specified")
+    if has_parameters and has_nas:
+        report.add("spec", "only one of spec.parameters and spec.nasConfig can be specified")
+    parameters = _parameters(spec, V1BETA1, report) if has_parameters else []
+    _metrics_collector(spec, V1BETA1, report)
+    if algorithm_known:
+        _algorithm(spec, V1BETA1, parameters, report)
+    _primary_container_rule(spec, report)
+    return report.problems
+
+
+def _algorithm_name(spec: Mapping[str, Any], report: _Report) -> bool:
+    """validator.go validateAlgorithm: a name the katib-config serves."""
+    algorithm = report.mapping(spec.get("algorithm"), "spec.algorithm")
+    if algorithm is None:
+        return False
+    name = str(algorithm.get("algorithmName") or "")
+    if not name:
+        report.add("spec.algorithm.algorithmName", "must be specified")
+        return False
+    known = ALGORITHMS[V1BETA1] + NAS_ALGORITHMS[V1BETA1]
+    if name not in known:
+        report.add(
+            "spec.algorithm.algorithmName",
+            f"unknown algorithm {name!r} for {V1BETA1} (known: {', '.join(known)})",
+        )
+        return False
+    return True
 
 
 def validate_text(text: str) -> list[Problem]:
@@ -233,8 +304,6 @@ class _Parameter:
 def _parameters(spec: Mapping[str, Any], version: str, report: _Report) -> list[_Parameter]:
     items = report.sequence(spec.get("parameters"), "spec.parameters")
     if not items:
-        if "nasConfig" not in spec:
-            report.add("spec.parameters", "must be specified (a non-empty list)")
         return []
     hyperband_resource = _hyperband_resource(spec)
     parsed: list[_Parameter] = []
@@ -372,7 +441,11 @@ def _algorithm(
         report.add(f"{path}.algorithmName", "must be specified")
         return
     if name in NAS_ALGORITHMS[version]:
-        report.add(f"{path}.algorithmName", f"{name} is a neural-architecture-search algorithm")
+        if version != V1BETA1 or "nasConfig" not in spec:
+            report.add(
+                f"{path}.algorithmName",
+                f"{name} is a neural-architecture-search algorithm: it needs spec.nasConfig",
+            )
         return
     if name not in ALGORITHMS[version]:
         report.add(
@@ -381,11 +454,14 @@ def _algorithm(
         )
         return
     settings = _settings(algorithm.get("algorithmSettings"), f"{path}.algorithmSettings", report)
-    schema = SETTINGS.get(name)
-    if schema is None:  # pbt: served by Katib, its settings are not checked here
-        return
+    schema = SETTINGS[name]
     for key, problem in setting_problems(schema, name, settings):
         report.add(f"{path}.algorithmSettings[{key}]", problem)
+    for key in REQUIRED_SETTINGS.get(name, ()):
+        if key not in settings:
+            report.add(f"{path}.algorithmSettings[{key}]", f"must be set for {name}")
+    if name in GOPTUNA_ALGORITHMS:
+        _goptuna_bounds(spec, report)
     if name == "grid":
         _grid(spec, parameters, report)
     elif name == "cmaes" and sum(p.type in ("int", "double") for p in parameters) < 2:
@@ -436,9 +512,11 @@ def _hyperband(
         report.add(f"{path}[resource_name]", f"{resource!r} is not a parameter")
     try:
         r_l = float(settings["r_l"])
-        eta = int(float(settings.get("eta", "3"))) or 3
-    except (KeyError, ValueError):
+        eta = int(float(settings.get("eta", "3")))
+    except (KeyError, ValueError, OverflowError):
         return
+    # hyperband/service.py ValidateAlgorithmSettings: an eta of 0 or less means 3.
+    eta = 3 if eta <= 0 else eta
     if r_l <= 0 or eta <= 1:
         return
     needed = math.ceil(eta ** int(math.log(r_l) / math.log(eta)))
@@ -449,6 +527,23 @@ def _hyperband(
             f"must be at least {needed} for hyperband with eta={eta} and r_l={r_l:g} "
             f"(got {parallel})",
         )
+
+
+def _goptuna_bounds(spec: Mapping[str, Any], report: _Report) -> None:
+    """goptuna/converter.go toGoptunaSearchSpace: int bounds go through strconv.Atoi."""
+    for index, item in enumerate(spec.get("parameters") or []):
+        if not isinstance(item, Mapping) or item.get("parameterType") != "int":
+            continue
+        space = item.get("feasibleSpace")
+        if not isinstance(space, Mapping):
+            continue
+        for key in ("min", "max", "step"):
+            raw = space.get(key)
+            if raw not in (None, "") and not GO_ATOI.match(str(raw)):
+                report.add(
+                    f"spec.parameters[{index}].feasibleSpace.{key}",
+                    f"must be a plain integer for goptuna's strconv.Atoi (got {raw!r})",
+                )
 
 
 def _early_stopping(spec: Mapping[str, Any], version: str, report: _Report) -> None:
@@ -475,53 +570,73 @@ def _early_stopping(spec: Mapping[str, Any], version: str, report: _Report) -> N
 # --- trial templates ---------------------------------------------------------------------
 
 
-def _trial_template_v1beta1(
-    spec: Mapping[str, Any], parameters: list[_Parameter], report: _Report
-) -> None:
+def _trial_template_v1beta1(spec: Mapping[str, Any], has_parameters: bool, report: _Report) -> None:
+    """validator.go validateTrialTemplate, after the defaults of experiment_defaults.go."""
     path = "spec.trialTemplate"
     template = report.mapping(spec.get("trialTemplate"), path)
     if template is None:
         return
     if "goTemplate" in template:
         report.add(f"{path}.goTemplate", "is v1alpha3/v1alpha2 syntax; v1beta1 uses trialSpec")
-    primary = template.get("primaryContainerName")
-    if not primary:
+    if not template.get("primaryContainerName"):
         report.add(f"{path}.primaryContainerName", "must be specified")
-    has_spec, has_map = "trialSpec" in template, "configMap" in template
-    if has_spec == has_map:
-        report.add(path, "exactly one of trialSpec or configMap must be specified")
+    if not template.get("successCondition") or not template.get("failureCondition"):
+        # Defaults exist only for batch Jobs and Kubeflow training jobs.
+        report.add(path, "successCondition and failureCondition must be specified")
+    if template.get("trialParameters") is None:
+        report.add(f"{path}.trialParameters", "must be specified")
+        return
+    has_spec = template.get("trialSpec") is not None
+    has_map = template.get("configMap") is not None
+    if not has_spec and not has_map:
+        report.add(
+            f"{path}.trialSpec",
+            "spec.trialTemplate.trialSpec or spec.trialTemplate.configMap must be specified",
+        )
+        return
+    if has_spec and has_map:
+        report.add(
+            path,
+            "only one of spec.trialTemplate.trialSpec or spec.trialTemplate.configMap "
+            "can be specified",
+        )
         return
     if has_map:
         config_map = report.mapping(template["configMap"], f"{path}.configMap") or {}
-        for key in ("configMapName", "configMapNamespace", "templatePath"):
-            if not config_map.get(key):
-                report.add(f"{path}.configMap.{key}", "must be specified")
+        if not all(
+            config_map.get(k) for k in ("configMapName", "configMapNamespace", "templatePath")
+        ):
+            report.add(
+                f"{path}.configMap",
+                "configMapName, configMapNamespace and templatePath must be specified",
+            )
+        # Katib reads the template out of the ConfigMap in the cluster; it is not here to check.
+        return
     trial_spec = report.mapping(template.get("trialSpec"), f"{path}.trialSpec")
-    text = yaml.safe_dump(trial_spec) if trial_spec is not None else None
-    _trial_parameters(template, parameters, text, report)
     if trial_spec is None:
         return
-    for key in ("apiVersion", "kind"):
-        if not trial_spec.get(key):
-            report.add(f"{path}.trialSpec.{key}", "must be specified")
+    if not _trial_parameters(template, spec, has_parameters, yaml.safe_dump(trial_spec), report):
+        return
     metadata = trial_spec.get("metadata") or {}
     if isinstance(metadata, Mapping) and (metadata.get("name") or metadata.get("namespace")):
         report.add(f"{path}.trialSpec.metadata", "name and namespace must be omitted")
-    if primary:
-        _primary_container(trial_spec, str(primary), f"{path}.trialSpec", report)
+    for key in ("apiVersion", "kind"):
+        if not trial_spec.get(key):
+            report.add(f"{path}.trialSpec.{key}", "must be specified")
 
 
 def _trial_parameters(
     template: Mapping[str, Any],
-    parameters: list[_Parameter],
-    trial_spec_text: str | None,
+    spec: Mapping[str, Any],
+    has_parameters: bool,
+    text: str,
     report: _Report,
-) -> None:
+) -> bool:
+    """The trialParameters loop of validateTrialTemplate; False where Katib stops there."""
     path = "spec.trialTemplate.trialParameters"
-    if template.get("trialParameters") is None:
-        report.add(path, "must be specified")
-        return
-    parameter_names = {p.name for p in parameters}
+    parameter_names = {
+        str(p.get("name")) for p in spec.get("parameters") or [] if isinstance(p, Mapping)
+    }
     names: set[str] = set()
     references: set[str] = set()
     for index, item in enumerate(report.sequence(template["trialParameters"], path)):
@@ -541,24 +656,28 @@ def _trial_parameters(
             continue
         names.add(name)
         references.add(reference)
-        if reference not in parameter_names and not TRIAL_METADATA_PATTERN.match(reference):
+        # Checked against spec.parameters only when there are any (not for nasConfig).
+        if (
+            has_parameters
+            and reference not in parameter_names
+            and not TRIAL_METADATA_PATTERN.match(reference)
+        ):
             report.add(
                 f"{path}[{index}].reference",
                 f"{reference!r} is neither a parameter in spec.parameters nor trial metadata "
                 "such as ${trialSpec.Name}",
             )
-        if trial_spec_text is not None and f"${{trialParameters.{name}}}" not in trial_spec_text:
-            report.add(
-                f"{path}[{index}].name", f"${{trialParameters.{name}}} is never used in trialSpec"
-            )
-    if trial_spec_text is not None:
-        for undefined in sorted(set(TRIAL_PARAMETER_PATTERN.findall(trial_spec_text)) - names):
-            report.add(
-                "spec.trialTemplate.trialSpec",
-                f"${{trialParameters.{undefined}}} is not defined in trialParameters",
-            )
-    for parameter in sorted(parameter_names - references):
-        report.add(path, f"parameter {parameter!r} is never passed to the trial")
+        placeholder = f"${{trialParameters.{name}}}"
+        if placeholder not in text:
+            report.add(f"{path}[{index}].name", f"{placeholder} is never used in trialSpec")
+            return False
+        text = text.replace(placeholder, "test-value")
+    for undefined in sorted(set(TRIAL_PARAMETER_PATTERN.findall(text))):
+        report.add(
+            "spec.trialTemplate.trialSpec",
+            f"${{trialParameters.{undefined}}} is not defined in trialParameters",
+        )
+    return True
 
 
 def _containers(node: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -576,8 +695,19 @@ def _containers(node: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]
             yield from _containers(item, f"{path}[{index}]")
 
 
-def _primary_container(job: Mapping[str, Any], primary: str, path: str, report: _Report) -> None:
-    matching = [(where, c) for where, c in _containers(job, path) if c.get("name") == primary]
+def _primary_container_rule(spec: Mapping[str, Any], report: _Report) -> None:
+    """The rig's own rule: the primary container exists and gives an explicit command."""
+    template = spec.get("trialTemplate")
+    if not isinstance(template, Mapping) or not template.get("primaryContainerName"):
+        return
+    trial_spec = template.get("trialSpec")
+    if not isinstance(trial_spec, Mapping) or template.get("configMap") is not None:
+        return
+    if trial_spec.get("kind") not in POD_TEMPLATE_KINDS:
+        return  # Argo, Tekton, TrainJob, ...: the container is not in a pod template here
+    primary = str(template["primaryContainerName"])
+    path = "spec.trialTemplate.trialSpec"
+    matching = [(w, c) for w, c in _containers(trial_spec, path) if c.get("name") == primary]
     if not matching:
         report.add(path, f"has no container named {primary!r} (the primaryContainerName)")
         return
@@ -641,6 +771,10 @@ def _metrics_collector(spec: Mapping[str, Any], version: str, report: _Report) -
     collector_spec = report.mapping(spec.get("metricsCollectorSpec"), path, required=False)
     if collector_spec is None or version == V1ALPHA2:
         return
+    if version == V1BETA1:
+        _metrics_collector_v1beta1(collector_spec, report)
+        _metrics_filters(collector_spec, report)
+        return
     collector = report.mapping(collector_spec.get("collector"), f"{path}.collector", False) or {}
     kind = collector.get("kind", "StdOut")
     if kind not in COLLECTOR_KINDS[version]:
@@ -670,6 +804,12 @@ def _metrics_collector(spec: Mapping[str, Any], version: str, report: _Report) -
         report.add(f"{path}.source.fileSystemPath.format", "must be TEXT or JSON")
     if kind == "Custom" and not collector.get("customCollector"):
         report.add(f"{path}.collector.customCollector", "is required by the Custom collector")
+    _metrics_filters(collector_spec, report)
+
+
+def _metrics_filters(collector_spec: Mapping[str, Any], report: _Report) -> None:
+    path = "spec.metricsCollectorSpec"
+    source = report.mapping(collector_spec.get("source"), f"{path}.source", False) or {}
     filters = report.mapping(source.get("filter"), f"{path}.source.filter", False) or {}
     formats = report.sequence(filters.get("metricsFormat"), f"{path}.source.filter.metricsFormat")
     for index, pattern in enumerate(formats):
@@ -681,6 +821,70 @@ def _metrics_collector(spec: Mapping[str, Any], version: str, report: _Report) -
             continue
         if not TWO_GROUPS.match(str(pattern)):
             report.add(where, "needs two groups: the metric name, then its value")
+
+
+def _metrics_collector_v1beta1(collector_spec: Mapping[str, Any], report: _Report) -> None:
+    """validator.go validateMetricsCollector, after experiment_defaults.go's defaults."""
+    path = "spec.metricsCollectorSpec"
+    collector = report.mapping(collector_spec.get("collector"), f"{path}.collector", False) or {}
+    kind = collector.get("kind", "")
+    source = report.mapping(collector_spec.get("source"), f"{path}.source", False) or {}
+    file_path = report.mapping(source.get("fileSystemPath"), f"{path}.source.fileSystemPath", False)
+    fs = file_path or {}
+    absolute = str(fs.get("path", "")).startswith("/")
+    if kind in ("StdOut", "Push"):
+        return
+    if kind == "File":
+        if file_path is None or fs.get("kind") != "File" or not absolute:
+            report.add(
+                f"{path}.source.fileSystemPath.path",
+                "file path where metrics file exists is required",
+            )
+        if fs.get("format") not in ("TEXT", "JSON"):
+            report.add(f"{path}.source.fileSystemPath.format", "must be TEXT or JSON")
+        if fs.get("format") == "JSON" and source.get("filter") is not None:
+            report.add(
+                f"{path}.source.filter", "filter must be nil when format of metrics file is json"
+            )
+    elif kind == "TensorFlowEvent":
+        if file_path is None or fs.get("kind") != "Directory" or not absolute:
+            report.add(
+                f"{path}.source",
+                "an absolute directory path (kind Directory) where the tensorflow event files "
+                "exist is required in .fileSystemPath",
+            )
+        if fs.get("format"):
+            report.add(
+                f"{path}.source.fileSystemPath.format", f"must be empty (got {fs['format']!r})"
+            )
+    elif kind == "PrometheusMetric":
+        http_get = source.get("httpGet") if isinstance(source.get("httpGet"), Mapping) else {}
+        port = str(http_get.get("port", ""))
+        if not GO_ATOI.match(port) or int(port) <= 0:
+            report.add(
+                f"{path}.source.httpGet.port",
+                "must be a positive integer value for metrics collector kind PrometheusMetric "
+                f"(got {port!r})",
+            )
+        if not str(http_get.get("path", "")).startswith("/"):
+            report.add(
+                f"{path}.source.httpGet.path",
+                "path is invalid for metrics collector kind PrometheusMetric "
+                f"(got {http_get.get('path')!r})",
+            )
+    elif kind == "Custom":
+        if not collector.get("customCollector"):
+            report.add(f"{path}.collector.customCollector", "is required by the Custom collector")
+        if file_path is not None and (not absolute or fs.get("kind") not in ("Directory", "File")):
+            report.add(
+                f"{path}.source.fileSystemPath",
+                "an absolute path of kind Directory or File is required",
+            )
+    else:
+        report.add(
+            f"{path}.collector.kind",
+            f"must be one of {', '.join(COLLECTOR_KINDS[V1BETA1])} (got {kind!r})",
+        )
 
 
 def _quoted(value: Any, path: str, report: _Report) -> None:

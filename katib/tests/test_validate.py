@@ -219,7 +219,7 @@ CASES: list[tuple[str, Callable[[Document], object], str]] = [
     (
         "cmaes-restart",
         _set_algorithm("cmaes", ("restart_strategy", "always")),
-        "spec.algorithm.algorithmSettings[restart_strategy]: must be one of none, None, ipop, "
+        "spec.algorithm.algorithmSettings[restart_strategy]: must be one of none, ipop, "
         "bipop (got 'always')",
     ),
     (
@@ -297,7 +297,8 @@ CASES: list[tuple[str, Callable[[Document], object], str]] = [
     (
         "parameter-not-passed",
         lambda d: d["spec"]["trialTemplate"]["trialParameters"].pop(),
-        "spec.trialTemplate.trialParameters: parameter 'optimizer' is never passed to the trial",
+        "spec.trialTemplate.trialSpec: ${trialParameters.optimizer} is not defined in "
+        "trialParameters",
     ),
     (
         "duplicate-trial-parameter",
@@ -328,7 +329,8 @@ CASES: list[tuple[str, Callable[[Document], object], str]] = [
     (
         "both-sources",
         lambda d: d["spec"]["trialTemplate"].update(configMap={"configMapName": "t"}),
-        "spec.trialTemplate: exactly one of trialSpec or configMap must be specified",
+        "spec.trialTemplate: only one of spec.trialTemplate.trialSpec or "
+        "spec.trialTemplate.configMap can be specified",
     ),
     (
         "objective-metric-missing",
@@ -393,9 +395,14 @@ CASES: list[tuple[str, Callable[[Document], object], str]] = [
     ),
     (
         "file-collector-path",
-        lambda d: d["spec"].update(metricsCollectorSpec={"collector": {"kind": "File"}}),
-        "spec.metricsCollectorSpec.source.fileSystemPath: an absolute path of kind File is "
-        "required",
+        lambda d: d["spec"].update(
+            metricsCollectorSpec={
+                "collector": {"kind": "File"},
+                "source": {"fileSystemPath": {"path": "metrics.log"}},
+            }
+        ),
+        "spec.metricsCollectorSpec.source.fileSystemPath.path: file path where metrics file "
+        "exists is required",
     ),
     (
         "go-template-in-v1beta1",
