@@ -858,7 +858,7 @@ def _metrics_collector_v1beta1(collector_spec: Mapping[str, Any], report: _Repor
                 f"{path}.source.fileSystemPath.format", f"must be empty (got {fs['format']!r})"
             )
     elif kind == "PrometheusMetric":
-        http_get = source.get("httpGet") if isinstance(source.get("httpGet"), Mapping) else {}
+        http_get = report.mapping(source.get("httpGet"), f"{path}.source.httpGet", False) or {}
         port = str(http_get.get("port", ""))
         if not GO_ATOI.match(port) or int(port) <= 0:
             report.add(
