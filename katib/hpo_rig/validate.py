@@ -12,6 +12,7 @@ Every problem names the field it is about, e.g.
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -814,9 +815,7 @@ def _metrics_filters(collector_spec: Mapping[str, Any], report: _Report) -> None
     formats = report.sequence(filters.get("metricsFormat"), f"{path}.source.filter.metricsFormat")
     for index, pattern in enumerate(formats):
         where = f"{path}.source.filter.metricsFormat[{index}]"
-        try:
-            re.compile(str(pattern))
-        except re.error as error:
+        if error := _regexp_error(str(pattern)):
             report.add(where, f"invalid regular expression: {error}")
             continue
         if not TWO_GROUPS.match(str(pattern)):
@@ -885,6 +884,24 @@ def _metrics_collector_v1beta1(collector_spec: Mapping[str, Any], report: _Repor
             f"{path}.collector.kind",
             f"must be one of {', '.join(COLLECTOR_KINDS[V1BETA1])} (got {kind!r})",
         )
+
+
+def _regexp_error(pattern: str) -> str | None:
+    """Why Katib's Go regexp (RE2) would not compile ``pattern``; None if it would.
+
+    With google-re2 importable (module ``re2``) the RE2 syntax itself is used; otherwise
+    Python's ``re`` stands in, which also admits a few constructs RE2 refuses (lookarounds,
+    backreferences).
+    """
+    try:
+        re2: Any = importlib.import_module("re2")
+    except ImportError:
+        re2 = None
+    try:
+        (re2 or re).compile(pattern)
+    except Exception as error:  # re.error or re2.error, whichever compiled it
+        return str(error) or type(error).__name__
+    return None
 
 
 def _quoted(value: Any, path: str, report: _Report) -> None:

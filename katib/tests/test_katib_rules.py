@@ -500,6 +500,39 @@ ROWS: list[tuple[str, Change, str, str | None]] = [
         ADMIT,
         None,
     ),
+    (
+        "hyperband eta 0 means 3",
+        both(
+            algorithm("hyperband", ("r_l", "3"), ("eta", "0"), ("resource_name", "momentum")),
+            space(1, min="0.7", max="0.7"),
+        ),
+        ADMIT,
+        None,
+    ),
+    (
+        "hyperband eta -2 means 3",
+        both(
+            algorithm("hyperband", ("r_l", "3"), ("eta", "-2"), ("resource_name", "momentum")),
+            space(1, min="0.7", max="0.7"),
+        ),
+        ADMIT,
+        None,
+    ),
+    (
+        "hyperband eta 1 divides by log(1)",
+        both(
+            algorithm("hyperband", ("r_l", "3"), ("eta", "1.5"), ("resource_name", "momentum")),
+            space(1, min="0.7", max="0.7"),
+        ),
+        REFUSE,
+        "spec.algorithm.algorithmSettings[eta]",
+    ),
+    (
+        "hyperband resource_name not a parameter",
+        algorithm("hyperband", ("r_l", "3"), ("resource_name", "epochs")),
+        REFUSE,
+        "spec.algorithm.algorithmSettings[resource_name]",
+    ),
     # unknown fields (strict decoding) and typos
     ("typo maxTrialCout", lambda d: d["spec"].update(maxTrialCout=3), REFUSE, "spec.maxTrialCout"),
     (
