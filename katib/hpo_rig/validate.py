@@ -43,6 +43,7 @@ from hpo_rig.experiment import (
     V1BETA1,
 )
 from hpo_rig.gotemplate import GoTemplateError, render_go_template
+from hpo_rig.nas import nas_problems
 from hpo_rig.schema import unknown_fields
 
 COLLECTOR_KINDS: dict[str, tuple[str, ...]] = {
@@ -447,6 +448,12 @@ def _algorithm(
                 f"{path}.algorithmName",
                 f"{name} is a neural-architecture-search algorithm: it needs spec.nasConfig",
             )
+            return
+        nas_settings = _settings(
+            algorithm.get("algorithmSettings"), f"{path}.algorithmSettings", report
+        )
+        for where, problem in nas_problems(spec, name, nas_settings):
+            report.add(where, problem)
         return
     if name not in ALGORITHMS[version]:
         report.add(

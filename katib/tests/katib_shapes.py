@@ -102,7 +102,11 @@ def nas(algorithm: str) -> Document:
         objective={"type": "maximize", "objectiveMetricName": "Best-Genotype"},
         algorithm={
             "algorithmName": algorithm,
-            "algorithmSettings": [{"name": "num_epochs", "value": "1"}],
+            "algorithmSettings": [
+                {"name": "num_epochs", "value": "1"}
+                if algorithm == "darts"
+                else {"name": "controller_train_steps", "value": "5"}
+            ],
         },
         nasConfig=copy.deepcopy(NAS_CONFIG),
         maxTrialCount=1,

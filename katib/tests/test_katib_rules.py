@@ -588,6 +588,87 @@ def test_typo_names_the_nearest_known_field() -> None:
     ]
 
 
+def nas_setting(name: str, value: str) -> Change:
+    return lambda d: d["spec"]["algorithm"].update(
+        algorithmSettings=[{"name": name, "value": value}]
+    )
+
+
+NAS_ROWS: list[tuple[str, str, Change, str, str | None]] = [
+    (
+        "darts num_epochs 0",
+        "darts",
+        nas_setting("num_epochs", "0"),
+        REFUSE,
+        "spec.algorithm.algorithmSettings[num_epochs]",
+    ),
+    ("darts batch_size None", "darts", nas_setting("batch_size", "None"), ADMIT, None),
+    ("darts free-form setting", "darts", nas_setting("seed", "x"), ADMIT, None),
+    (
+        "enas unknown setting",
+        "enas",
+        nas_setting("num_epochs", "1"),
+        REFUSE,
+        "spec.algorithm.algorithmSettings[num_epochs]",
+    ),
+    (
+        "enas baseline decay above 1",
+        "enas",
+        nas_setting("controller_baseline_decay", "1.5"),
+        REFUSE,
+        "spec.algorithm.algorithmSettings[controller_baseline_decay]",
+    ),
+    ("enas temperature None", "enas", nas_setting("controller_temperature", "None"), ADMIT, None),
+    (
+        "enas without inputSizes",
+        "enas",
+        pop("spec", "nasConfig", "graphConfig", "inputSizes"),
+        REFUSE,
+        "spec.nasConfig.graphConfig.inputSizes",
+    ),
+    (
+        "darts without inputSizes",
+        "darts",
+        pop("spec", "nasConfig", "graphConfig", "inputSizes"),
+        ADMIT,
+        None,
+    ),
+    (
+        "operation double without step",
+        "darts",
+        lambda d: d["spec"]["nasConfig"]["operations"][0]["parameters"].append(
+            {
+                "name": "rate",
+                "parameterType": "double",
+                "feasibleSpace": {"min": "0.1", "max": "0.5"},
+            }
+        ),
+        REFUSE,
+        "spec.nasConfig.operations[0].parameters[1].feasibleSpace.step",
+    ),
+    (
+        "operation without parameters",
+        "enas",
+        lambda d: d["spec"]["nasConfig"]["operations"][0].update(parameters=[]),
+        REFUSE,
+        "spec.nasConfig.operations[0].parameters",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "verdict", "field"), [r[1:] for r in NAS_ROWS], ids=[r[0] for r in NAS_ROWS]
+)
+def test_nas_rule(name: str, change: Change, verdict: str, field: str | None) -> None:
+    document = nas(name)
+    change(document)
+    problems = validate_experiment(document)
+    if verdict == ADMIT:
+        assert [str(p) for p in problems] == []
+    else:
+        assert field in [p.path for p in problems], [str(p) for p in problems]
+
+
 def test_nas_algorithm_needs_nas_config() -> None:
     document = nas("darts")
     assert validate_experiment(document) == []
