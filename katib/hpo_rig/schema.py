@@ -26,6 +26,8 @@ TYPES: dict[str, dict[str, str | None]] = {
         "kind": OPAQUE,
         "metadata": OPAQUE,
         "spec": "ExperimentSpec",
+        # ExperimentStatus: written by the controller (an exported Experiment carries it).
+        "status": OPAQUE,
     },
     "ExperimentSpec": {
         "parameters": "ParameterSpec",
