@@ -121,6 +121,20 @@ def test_validate_prints_problems_and_fails(
     ]
 
 
+def test_validate_lists_every_katib_refusal_one_line_each(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = experiment_document()
+    bad["metadata"]["name"] = "a" * 41
+    bad["spec"]["paralelTrialCount"] = 2
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(bad))
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert [line.split(": ")[1] for line in out] == ["spec.paralelTrialCount", "metadata.name"]
+    assert out[0].endswith("did you mean 'parallelTrialCount'?")
+
+
 def test_submit_creates_a_validated_experiment(
     api: FakeCustomObjectsApi, capsys: pytest.CaptureFixture[str]
 ) -> None:
