@@ -69,11 +69,20 @@ TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")
 
 @dataclass(frozen=True)
 class Problem:
+    """One finding. A warning is something Katib admits and runs but that is likely a mistake,
+    or a part the tool could not check; it does not make the Experiment invalid."""
+
     path: str
     message: str
+    warning: bool = False
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        return f"{'warning: ' if self.warning else ''}{self.path}: {self.message}"
+
+
+def errors(problems: list[Problem]) -> list[Problem]:
+    """The findings that make an Experiment invalid (warnings left out)."""
+    return [p for p in problems if not p.warning]
 
 
 class _Report:
@@ -84,6 +93,9 @@ class _Report:
 
     def add(self, path: str, message: str) -> None:
         self.problems.append(Problem(path, message))
+
+    def warn(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message, warning=True))
 
     def mapping(self, value: Any, path: str, required: bool = True) -> Mapping[str, Any] | None:
         if value is None:
@@ -221,7 +233,9 @@ def validate_text(text: str) -> list[Problem]:
     problems: list[Problem] = []
     for index, document in enumerate(experiments):
         prefix = f"[{index}] " if len(experiments) > 1 else ""
-        problems += [Problem(prefix + p.path, p.message) for p in validate_experiment(document)]
+        problems += [
+            Problem(prefix + p.path, p.message, p.warning) for p in validate_experiment(document)
+        ]
     return problems
 
 
@@ -685,6 +699,15 @@ def _trial_parameters(
             "spec.trialTemplate.trialSpec",
             f"${{trialParameters.{undefined}}} is not defined in trialParameters",
         )
+    # Katib admits a search parameter no trial receives, and tunes it for nothing.
+    for index, parameter in enumerate(spec.get("parameters") or []):
+        unused = parameter.get("name") if isinstance(parameter, Mapping) else None
+        if unused and unused not in references:
+            report.warn(
+                f"spec.parameters[{index}].name",
+                f"{unused!r} is never passed to the trial (no trialParameters reference names "
+                "it): Katib admits this and searches it for nothing",
+            )
     return True
 
 
@@ -708,11 +731,25 @@ def _primary_container_rule(spec: Mapping[str, Any], report: _Report) -> None:
     template = spec.get("trialTemplate")
     if not isinstance(template, Mapping) or not template.get("primaryContainerName"):
         return
+    path = "spec.trialTemplate"
+    if template.get("configMap") is not None:
+        report.warn(
+            f"{path}.configMap",
+            "the trial template is in the cluster's ConfigMap: its primary container and "
+            "command are not checked here",
+        )
+        return
     trial_spec = template.get("trialSpec")
-    if not isinstance(trial_spec, Mapping) or template.get("configMap") is not None:
+    if not isinstance(trial_spec, Mapping):
         return
     if trial_spec.get("kind") not in POD_TEMPLATE_KINDS:
-        return  # Argo, Tekton, TrainJob, ...: the container is not in a pod template here
+        # Argo, Tekton, TrainJob, ...: the container is not in a pod template's list.
+        report.warn(
+            f"{path}.trialSpec.kind",
+            f"hpo-rig does not know where a {trial_spec.get('kind')!r} keeps its containers: "
+            f"the primary container {template['primaryContainerName']!r} is not checked",
+        )
+        return
     primary = str(template["primaryContainerName"])
     path = "spec.trialTemplate.trialSpec"
     matching = [(w, c) for w, c in _containers(trial_spec, path) if c.get("name") == primary]

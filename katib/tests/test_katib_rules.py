@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from hpo_rig.validate import validate_experiment
+from hpo_rig.validate import errors, validate_experiment
 from tests.katib_shapes import Document, examples, experiment, job, nas
 
 ADMIT, REFUSE = "admitted", "refused"
@@ -566,9 +566,9 @@ def test_katib_rule(change: Change, verdict: str, field: str | None) -> None:
     change(document)
     problems = validate_experiment(document)
     if verdict == ADMIT:
-        assert [str(p) for p in problems] == []
+        assert [str(p) for p in errors(problems)] == []
     else:
-        assert field in [p.path for p in problems], [str(p) for p in problems]
+        assert field in [p.path for p in errors(problems)], [str(p) for p in problems]
 
 
 EXAMPLES = examples()
@@ -576,7 +576,7 @@ EXAMPLES = examples()
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
 def test_upstream_example_shapes_are_admitted(name: str) -> None:
-    assert [str(p) for p in validate_experiment(EXAMPLES[name])] == []
+    assert [str(p) for p in errors(validate_experiment(EXAMPLES[name]))] == []
 
 
 def test_typo_names_the_nearest_known_field() -> None:
@@ -664,9 +664,9 @@ def test_nas_rule(name: str, change: Change, verdict: str, field: str | None) ->
     change(document)
     problems = validate_experiment(document)
     if verdict == ADMIT:
-        assert [str(p) for p in problems] == []
+        assert [str(p) for p in errors(problems)] == []
     else:
-        assert field in [p.path for p in problems], [str(p) for p in problems]
+        assert field in [p.path for p in errors(problems)], [str(p) for p in problems]
 
 
 def test_nas_algorithm_needs_nas_config() -> None:
@@ -698,3 +698,24 @@ def test_bad_objective_stops_like_validator_go() -> None:
     document["spec"]["objective"]["type"] = "best"
     document["spec"]["resumePolicy"] = "x"
     assert [p.path for p in validate_experiment(document)] == ["spec.objective.type"]
+
+
+def test_a_parameter_no_trial_receives_is_a_warning() -> None:
+    document = experiment()
+    document["spec"]["parameters"].append(
+        {"name": "unused", "parameterType": "double", "feasibleSpace": {"min": "0.1", "max": "1"}}
+    )
+    problems = validate_experiment(document)
+    assert errors(problems) == []
+    assert [(p.path, p.warning) for p in problems] == [
+        (f"spec.parameters[{len(document['spec']['parameters']) - 1}].name", True)
+    ]
+    assert str(problems[0]).startswith("warning: spec.parameters[")
+
+
+@pytest.mark.parametrize("name", ["argo-workflow", "trial-configmap-source"])
+def test_what_the_tool_cannot_check_is_said(name: str) -> None:
+    problems = validate_experiment(EXAMPLES[name])
+    assert problems
+    assert all(p.warning for p in problems)
+    assert "not checked" in str(problems[-1])

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from hpo_rig import cluster
-from hpo_rig.validate import validate_experiment
+from hpo_rig.validate import errors, validate_experiment
 
 LOG = logging.getLogger(__name__)
 
@@ -45,14 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     documents = _experiments(args.files, args.namespace)
-    problems = [
-        f"{doc['metadata'].get('name')}: {problem}"
-        for doc in documents
-        for problem in validate_experiment(doc)
+    findings = [
+        (doc["metadata"].get("name"), p) for doc in documents for p in validate_experiment(doc)
     ]
-    if problems:
-        for line in problems:
-            print(line, file=sys.stderr)
+    for name, problem in findings:
+        print(f"{name}: {problem}", file=sys.stderr)
+    if errors([problem for _name, problem in findings]):
         print("nothing submitted: fix the problems above", file=sys.stderr)
         return 1
     api = cluster.connect(args.kubeconfig, args.context)
