@@ -63,6 +63,9 @@ GO_ATOI = re.compile(r"^[+-]?[0-9]+$")
 # Trial kinds whose primary container sits in a pod template's ``containers`` list; other kinds
 # (Argo Workflow, Tekton PipelineRun, TrainJob) keep it elsewhere and are not checked.
 POD_TEMPLATE_KINDS = ("Job", "TFJob", "PyTorchJob", "MPIJob", "XGBoostJob")
+# The rig's own rules are stricter than Katib's webhook only where Katib would admit the
+# Experiment and its suggestion or trials fail later; their messages say so.
+FAILS_LATER = " (Katib admits this; the Experiment fails later)"
 # Katib's test that a metrics filter has (at least) two groups: name and value.
 TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")
 
@@ -399,7 +402,9 @@ def _feasible_space(
         if raw in (None, ""):
             bounds[key] = None
             if key != "step":
-                report.add(f"{path}.{key}", f"must be specified for parameterType {kind}")
+                report.add(
+                    f"{path}.{key}", f"must be specified for parameterType {kind}{FAILS_LATER}"
+                )
             continue
         _quoted(raw, f"{path}.{key}", report)
         number = _number(raw)
@@ -410,9 +415,12 @@ def _feasible_space(
     low, high, step = bounds["min"], bounds["max"], bounds["step"]
     if low is not None and high is not None:
         if low > high or (low == high and not may_be_fixed):
-            report.add(f"{path}.min", f"must be less than max (got {low} >= {high})")
+            report.add(f"{path}.min", f"must be less than max (got {low} >= {high}){FAILS_LATER}")
         if distribution in ("logUniform", "logNormal") and low <= 0:
-            report.add(f"{path}.min", f"must be greater than 0 for distribution {distribution}")
+            report.add(
+                f"{path}.min",
+                f"must be greater than 0 for distribution {distribution}{FAILS_LATER}",
+            )
     if step is not None and step <= 0:
         report.add(f"{path}.step", f"must be positive (got {step})")
     return _Parameter(name, kind, low, high, step, ())

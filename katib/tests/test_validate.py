@@ -86,12 +86,14 @@ CASES: list[tuple[str, Callable[[Document], object], str]] = [
     (
         "min-not-below-max",
         _space(0, min="0.5", max="0.1"),
-        "spec.parameters[0].feasibleSpace.min: must be less than max (got 0.5 >= 0.1)",
+        "spec.parameters[0].feasibleSpace.min: must be less than max (got 0.5 >= 0.1)"
+        " (Katib admits this; the Experiment fails later)",
     ),
     (
         "min-equal-max",
         _space(1, min="3", max="3"),
-        "spec.parameters[1].feasibleSpace.min: must be less than max (got 3 >= 3)",
+        "spec.parameters[1].feasibleSpace.min: must be less than max (got 3 >= 3)"
+        " (Katib admits this; the Experiment fails later)",
     ),
     (
         "unquoted-bound",
@@ -471,6 +473,7 @@ def test_hyperband_resource_may_be_fixed_but_other_parameters_may_not() -> None:
     document["spec"]["parameters"][1]["feasibleSpace"] = {"min": "2", "max": "2"}
     assert [str(p) for p in validate_experiment(document)] == [
         "spec.parameters[1].feasibleSpace.min: must be less than max (got 2 >= 2)"
+        " (Katib admits this; the Experiment fails later)"
     ]
 
 
