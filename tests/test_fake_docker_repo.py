@@ -95,7 +95,8 @@ def test_apt_installs_the_roles_packages_with_signed_by(
     key = repo / "linux/debian/gpg"
     update = _apt(tmp_path, _source_line(key, server), "apt-get", "update")
     assert update.returncode == 0, update.stdout + update.stderr
-    assert "NO_PUBKEY" not in update.stderr and "not signed" not in update.stderr
+    assert "NO_PUBKEY" not in update.stderr
+    assert "not signed" not in update.stderr
     policy = _apt(tmp_path, _source_line(key, server), "apt-cache", "policy", *PACKAGES)
     assert "Candidate: 5:29." in policy.stdout, policy.stdout
     simulate = _apt(
@@ -119,9 +120,10 @@ def test_apt_refuses_the_repository_under_another_key(
         check=True,
     )
     other = tmp_path / "other.asc"
-    other.write_bytes(
-        subprocess.run(["gpg", "--armor", "--export"], env=env, capture_output=True, check=True).stdout
+    export = subprocess.run(
+        ["gpg", "--armor", "--export"], env=env, capture_output=True, check=True
     )
+    other.write_bytes(export.stdout)
     update = _apt(tmp_path, _source_line(other, server), "apt-get", "update")
     assert "NO_PUBKEY" in update.stderr or "is not signed" in update.stderr, update.stderr
     policy = _apt(tmp_path, _source_line(other, server), "apt-cache", "policy", "docker-ce")
