@@ -674,9 +674,17 @@ def cmd_ctr(args: list[str]) -> int:
     if group in ("image", "images", "i") and sub in ("ls", "list"):
         return _ctr_images_ls(rest)
     if group in ("image", "images", "i") and sub in ("rm", "remove", "delete", "del"):
+        # containerd v1.6.36 images.go removeCommand: each removed name printed;
+        # a missing one only logged as a warning (exit 0).
         images = paths.images()
         for name in [a for a in rest if not a.startswith("-")]:
-            images.pop(name, None)
+            if images.pop(name, None) is None:
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                print(
+                    f'time="{stamp}" level=warning msg="{name}: image not found"', file=sys.stderr
+                )
+            else:
+                print(name)
         paths.write_json(paths.STATE / "images.json", images)
         return 0
     if group == "content" and sub == "get":
