@@ -56,7 +56,7 @@ def _layer() -> bytes:
     return buffer.getvalue()
 
 
-def _config(arch: str = "amd64") -> bytes:
+def _config(arch: str = "amd64", layers: int = 1) -> bytes:
     return json.dumps(
         {
             "architecture": arch,
@@ -64,7 +64,7 @@ def _config(arch: str = "amd64") -> bytes:
             "config": {},
             "rootfs": {
                 "type": "layers",
-                "diff_ids": ["sha256:" + hashlib.sha256(_layer()).hexdigest()],
+                "diff_ids": ["sha256:" + hashlib.sha256(_layer()).hexdigest()] * layers,
             },
         }
     ).encode()
@@ -190,6 +190,34 @@ def docker_archive(path: Path) -> dict[str, str]:
     return {"image_id": config_digest, "layer": _blob(_layer())[0]}
 
 
+def docker_archive_linked(path: Path) -> dict[str, str]:
+    """A Docker archive whose second layer repeats the first: Docker links it."""
+    config_digest, config = _blob(_config(layers=2))
+    hexdigest = config_digest.removeprefix("sha256:")
+    manifest = [
+        {
+            "Config": f"{hexdigest}.json",
+            "RepoTags": ["hpo-rig/trainer:test"],
+            "Layers": ["a/layer.tar", "b/layer.tar"],
+        }
+    ]
+    files = {
+        f"{hexdigest}.json": config,
+        "a/layer.tar": _layer(),
+        "manifest.json": json.dumps(manifest).encode(),
+    }
+    with tarfile.open(path, "w") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        link = tarfile.TarInfo("b/layer.tar")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "../a/layer.tar"
+        tar.addfile(link)
+    return {"image_id": config_digest}
+
+
 @pytest.fixture
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(paths, "STATE", tmp_path / "fake")
@@ -267,6 +295,35 @@ def test_docker_archive_gets_a_manifest_whose_config_is_the_image_id(
     )
 
 
+def test_docker_archive_with_a_linked_layer(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    docker_archive_linked(state / "image.tar")
+    code, _, err = _ctr(capsys, "image", "import", str(state / "image.tar"))
+    assert (code, err) == (0, "")
+    row = _listed(_ctr(capsys, "images", "ls")[1])["docker.io/hpo-rig/trainer:test"]
+    microk8s_cli.cmd_ctr(["content", "get", row[2]])
+    layers = json.loads(capsys.readouterr().out)["layers"]
+    assert len(layers) == 2
+    assert layers[0] == layers[1]
+
+
+def test_unpack_refuses_a_config_that_does_not_match_the_layers(
+    state: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_digest, config = _blob(_config(layers=2))
+    hexdigest = config_digest.removeprefix("sha256:")
+    manifest = [{"Config": f"{hexdigest}.json", "RepoTags": ["x:1"], "Layers": ["a/layer.tar"]}]
+    files = {f"{hexdigest}.json": config, "a/layer.tar": _layer()}
+    _write_tar(state / "image.tar", {**files, "manifest.json": json.dumps(manifest).encode()})
+    code, out, err = _ctr(capsys, "image", "import", str(state / "image.tar"))
+    assert (code, err) == (1, "ctr: mismatched image rootfs and manifest layers\n")
+    assert out.startswith("unpacking docker.io/library/x:1 (sha256:")
+    assert not out.endswith("\n")
+    # the image exists all the same, as in containerd
+    assert "docker.io/library/x:1" in _listed(_ctr(capsys, "images", "ls")[1])
+
+
 def test_content_get_of_an_unknown_digest(state: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _ctr(capsys, "content", "get", "sha256:" + "0" * 64)
     assert (code, err) == (1, f"ctr: content digest sha256:{'0' * 64}: not found\n")
@@ -283,6 +340,7 @@ REAL = os.environ.get("HPO_RIG_TEST_CONTAINERD", "")
         (containerd_store_archive, ["--all-platforms"]),
         (containerd_store_archive, ["--platform", "linux/amd64"]),
         (docker_archive, []),
+        (docker_archive_linked, []),
     ],
 )
 def test_matches_the_real_ctr(

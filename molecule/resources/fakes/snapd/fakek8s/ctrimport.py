@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import posixpath
 import sys
 import tarfile
 import time
@@ -191,11 +192,17 @@ def read_archive(archive: Path) -> tuple[dict[str, Any], dict[str, tuple[int, by
         tar = tarfile.open(archive)  # noqa: SIM115 (closed by the with below)
     except (tarfile.TarError, OSError) as error:
         raise CtrError(str(error)) from error
+    symlinks: dict[str, str] = {}
     with tar:
         for member in tar:
+            name = posixpath.normpath(member.name)
+            if member.issym():
+                # Docker's archive links a layer that repeats an earlier one
+                symlinks[name] = posixpath.normpath(
+                    posixpath.join(posixpath.dirname(member.name), member.linkname)
+                )
             if not member.isfile():
                 continue
-            name = member.name.lstrip("./")
             stream = tar.extractfile(member)
             assert stream is not None
             if name in ("oci-layout", "manifest.json"):
@@ -225,14 +232,20 @@ def read_archive(archive: Path) -> tuple[dict[str, Any], dict[str, tuple[int, by
         return _descriptor(OCI_INDEX, index["digest"], index["size"]), blobs
     if manifests is None:
         raise CtrError("unrecognized image format")
+    for name, target in symlinks.items():
+        if target not in by_name:
+            raise CtrError(f'no target for symlink layer from "{name}" to "{target}"')
+        by_name[name] = by_name[target]
     entries = []
     for entry in manifests:
-        config = by_name.get(entry.get("Config", ""))
+        config = by_name.get(posixpath.normpath(entry.get("Config") or "."))
         if config is None:
             raise CtrError(f'image config "{entry.get("Config")}" not found')
         layers = []
         for layer in entry.get("Layers") or []:
-            blob = by_name[layer]
+            blob = by_name.get(posixpath.normpath(layer))
+            if blob is None:
+                raise CtrError(f'failed to resolve layers: layer "{layer}" not found')
             media = DOCKER_LAYER_GZIP if blob["gzip"] else DOCKER_LAYER
             layers.append(_descriptor(media, blob["digest"], blob["size"]))
         manifest = go_json(
@@ -313,8 +326,9 @@ def resolve_manifest(
 
 
 def import_archive(
-    archive: Path, matcher: list[dict[str, str]] | None, unpack: list[dict[str, str]] | None
+    archive: Path, matcher: list[dict[str, str]] | None
 ) -> list[tuple[str, dict[str, Any]]]:
+    """Client.Import: the archive's blobs into the store, the images it names."""
     index, blobs = read_archive(archive)
     data = {digest: value[1] for digest, value in blobs.items()}
     # Blobs already in the store are there as digests (bytes when small).
@@ -333,15 +347,21 @@ def import_archive(
         if matches(matcher, desc.get("platform")):
             _walk(desc, matcher, data)
     _commit(blobs)
-    if unpack is not None:
-        for name, desc in imported:
-            print(f"unpacking {name} ({desc['digest']})...", end="", flush=True)
-            manifest = resolve_manifest(desc, unpack, data)
-            for blob in [manifest["config"], *manifest.get("layers", [])]:
-                if not has_blob(blob["digest"], data):
-                    raise not_found(blob["digest"])
-            print("done")
     return imported
+
+
+def unpack_image(name: str, target: dict[str, Any], matcher: list[dict[str, str]]) -> None:
+    """Image.Unpack (client/image.go): the platform's manifest, its config and layers."""
+    print(f"unpacking {name} ({target['digest']})...", end="", flush=True)
+    manifest = resolve_manifest(target, matcher, {})
+    config = json.loads(read_blob(manifest["config"]["digest"]))
+    layers = manifest.get("layers", [])
+    if len(config.get("rootfs", {}).get("diff_ids") or []) != len(layers):
+        raise CtrError("mismatched image rootfs and manifest layers")
+    for blob in layers:
+        if blob["digest"] not in _known():
+            raise not_found(blob["digest"])
+    print("done")
 
 
 def image_size(target: dict[str, Any], matcher: list[dict[str, str]]) -> int:

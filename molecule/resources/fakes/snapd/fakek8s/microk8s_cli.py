@@ -596,13 +596,19 @@ def _import(archive: Path, options: dict[str, Any] | None = None) -> int:
         default = ctrimport.only(ctrimport.host_platform())
         matcher = None if options.get("--all-platforms") else (strict or default)
         unpack = None if options.get("--no-unpack") else (strict or default)
-        imported = ctrimport.import_archive(archive, matcher, unpack)
+        imported = ctrimport.import_archive(archive, matcher)
     except ctrimport.CtrError as error:
         return ctrimport.main_error(error)
+    # The images exist once imported, before (and whether or not) they unpack.
     images = paths.images()
     for name, desc in imported:
         images[name] = {"digest": desc["digest"], "target": desc}
     paths.write_json(paths.STATE / "images.json", images)
+    try:
+        for name, desc in imported if unpack is not None else []:
+            ctrimport.unpack_image(name, desc, unpack)  # type: ignore[arg-type]
+    except ctrimport.CtrError as error:
+        return ctrimport.main_error(error)
     return 0
 
 
