@@ -384,13 +384,19 @@ def image_size(target: dict[str, Any], matcher: list[dict[str, str]]) -> int:
 
 
 def image_platforms(target: dict[str, Any]) -> list[str]:
-    """images.Platforms: the platforms an index names; a manifest's from its config."""
+    """images.Platforms: the platforms an index names; a manifest's from its config.
+
+    Since v1.6.33 an unknown OS or architecture (an attestation manifest) is skipped.
+    """
     try:
         if target.get("mediaType") in INDEXES:
             found = set()
             for desc in json.loads(read_blob(target["digest"])).get("manifests", []):
-                if desc.get("platform"):
-                    found.add(format_platform(desc["platform"]))
+                spec = desc.get("platform")
+                if spec and "unknown" in (spec.get("os"), spec.get("architecture")):
+                    continue
+                if spec:
+                    found.add(format_platform(spec))
                 else:
                     found.update(image_platforms(desc))
             return sorted(found)
