@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from . import client, paths
+from . import client, ctrimport, paths
 
 CURRENT_ADDONS = {
     # name: (description, alias of)
@@ -574,74 +574,136 @@ def cmd_join(args: list[str]) -> int:
 
 
 # -- images -------------------------------------------------------------------------
-def _image_names(archive: Path) -> list[str]:
-    with tarfile.open(archive) as tar:
-        members = tar.getnames()
-        if "manifest.json" in members:
-            manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
-            names = [tag for entry in manifest for tag in entry.get("RepoTags") or []]
-        elif "index.json" in members:
-            index = json.load(tar.extractfile("index.json"))  # type: ignore[arg-type]
-            names = [
-                m.get("annotations", {}).get("io.containerd.image.name")
-                or m.get("annotations", {}).get("org.opencontainers.image.ref.name", "")
-                for m in index.get("manifests", [])
-            ]
-        else:
-            raise ValueError("unrecognized image format")
-    return [_normalize(n) for n in names if n]
+CTR_BOOL_FLAGS = {
+    "--all-platforms",
+    "--no-unpack",
+    "--digests",
+    "--skip-digest-for-named",
+    "--compress-blobs",
+    "--discard-unpacked-layers",
+    "--local",
+}
+CTR_VALUE_FLAGS = {"--platform", "--base-name", "--index-name", "--snapshotter"}
+CTR_GLOBAL_VALUE_FLAGS = {"-n", "--namespace", "-a", "--address", "--timeout", "--connect-timeout"}
 
 
-def _normalize(name: str) -> str:
-    first = name.split("/")[0]
-    if "/" not in name:
-        return f"docker.io/library/{name}"
-    if "." not in first and ":" not in first and first != "localhost":
-        return f"docker.io/{name}"
-    return name
-
-
-def _import(archive: Path) -> int:
+def _import(archive: Path, options: dict[str, Any] | None = None) -> int:
+    """ctr image import as containerd v1.6.36 does it (fakek8s/ctrimport.py)."""
+    options = options or {}
+    spec = options.get("--platform")
     try:
-        names = _image_names(archive)
-    except (tarfile.TarError, ValueError, OSError) as error:
-        print(f"ctr: {error}", file=sys.stderr)
-        return 1
-    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+        strict = [ctrimport.parse_platform(spec)] if spec else None
+        default = ctrimport.only(ctrimport.host_platform())
+        matcher = None if options.get("--all-platforms") else (strict or default)
+        unpack = None if options.get("--no-unpack") else (strict or default)
+        imported = ctrimport.import_archive(archive, matcher)
+    except ctrimport.CtrError as error:
+        return ctrimport.main_error(error)
+    # The images exist once imported, before (and whether or not) they unpack.
     images = paths.images()
-    for name in names:
-        print(f"unpacking {name} (sha256:{digest})...done")
-        images[name] = {"digest": f"sha256:{digest}", "size": archive.stat().st_size}
+    for name, desc in imported:
+        images[name] = {"digest": desc["digest"], "target": desc}
     paths.write_json(paths.STATE / "images.json", images)
+    try:
+        for name, desc in imported if unpack is not None else []:
+            ctrimport.unpack_image(name, desc, unpack)  # type: ignore[arg-type]
+    except ctrimport.CtrError as error:
+        return ctrimport.main_error(error)
+    return 0
+
+
+def _ctr_import(args: list[str]) -> int:
+    options: dict[str, Any] = {}
+    positional: list[str] = []
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        flag, eq, value = arg.partition("=")
+        if flag in CTR_BOOL_FLAGS:
+            options[flag] = value.lower() != "false" if eq else True
+        elif flag in CTR_VALUE_FLAGS:
+            options[flag] = value if eq else (rest.pop(0) if rest else "")
+        elif arg.startswith("-") and arg != "-":
+            print(f"ctr: flag provided but not defined: {flag}", file=sys.stderr)
+            return 1
+        else:
+            positional.append(arg)
+    if not positional:
+        print("ctr: please provide an input", file=sys.stderr)
+        return 1
+    if positional[0] == "-":
+        spool = paths.STATE / "ctr-import.tar"
+        spool.parent.mkdir(parents=True, exist_ok=True)
+        spool.write_bytes(sys.stdin.buffer.read())
+        return _import(spool, options)
+    return _import(Path(positional[0]), options)
+
+
+def _ctr_images_ls(args: list[str]) -> int:
+    quiet = "-q" in args or "--quiet" in args
+    wanted = [a.split("==", 1)[1] for a in args if a.startswith("name==")]
+    images = {
+        name: info for name, info in sorted(paths.images().items()) if not wanted or name in wanted
+    }
+    if quiet:
+        for name in images:
+            print(name)
+        return 0
+    default = ctrimport.only(ctrimport.host_platform())
+    rows = [["REF", "TYPE", "DIGEST", "SIZE", "PLATFORMS", "LABELS"]]
+    for name, info in images.items():
+        target = info.get("target") or {"digest": info["digest"], "mediaType": "", "size": 0}
+        rows.append(
+            [
+                name,
+                target.get("mediaType", ""),
+                target["digest"],
+                ctrimport.human_size(ctrimport.image_size(target, default)),
+                ",".join(ctrimport.image_platforms(target)) or "-",
+                "-",
+            ]
+        )
+    print(ctrimport.tabwrite(rows))
     return 0
 
 
 def cmd_ctr(args: list[str]) -> int:
-    rest = [
-        a for a in args if a not in ("-n", "--namespace", "k8s.io", "--all-platforms", "--digests")
-    ]
-    rest = [a for a in rest if not a.startswith(("--namespace=", "--base-name", "--index-name"))]
-    if rest[:1] in (["image"], ["images"], ["i"]) and rest[1:2] == ["import"] and len(rest) >= 3:
-        return _import(Path(rest[2]))
-    if rest[:1] in (["image"], ["images"], ["i"]) and rest[1:2] in (["ls"], ["list"]):
-        quiet = "-q" in rest
-        if not quiet:
-            print("REF TYPE DIGEST SIZE PLATFORMS LABELS")
-        for name, info in sorted(paths.images().items()):
-            print(
-                name
-                if quiet
-                else f"{name} application/vnd.docker.distribution.manifest.v2+json "
-                f"{info['digest']} {info['size']} linux/amd64 -"
-            )
-        return 0
-    if rest[:1] in (["image"], ["images"], ["i"]) and rest[1:2] in (["rm"], ["remove"]):
+    rest = list(args)
+    while rest and rest[0].startswith("-"):
+        flag = rest.pop(0)
+        if flag in CTR_GLOBAL_VALUE_FLAGS and rest:
+            rest.pop(0)
+    padded = [*rest, "", ""]
+    group, sub, rest = padded[0], padded[1], rest[2:]
+    if group in ("image", "images", "i") and sub == "import":
+        return _ctr_import(rest)
+    if group in ("image", "images", "i") and sub in ("ls", "list"):
+        return _ctr_images_ls(rest)
+    if group in ("image", "images", "i") and sub in ("rm", "remove", "delete", "del"):
+        # containerd v1.6.36 images.go removeCommand: each removed name printed;
+        # a missing one only logged as a warning (exit 0).
         images = paths.images()
-        for name in rest[2:]:
-            images.pop(name, None)
+        for name in [a for a in rest if not a.startswith("-")]:
+            if images.pop(name, None) is None:
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                print(
+                    f'time="{stamp}" level=warning msg="{name}: image not found"', file=sys.stderr
+                )
+            else:
+                print(name)
         paths.write_json(paths.STATE / "images.json", images)
         return 0
-    print(f"ctr: the stand-in supports `image import|ls|rm`, not {' '.join(args)}", file=sys.stderr)
+    if group == "content" and sub == "get":
+        try:
+            for digest in rest[:1]:
+                sys.stdout.buffer.write(ctrimport.read_blob(digest))
+        except ctrimport.CtrError as error:
+            return ctrimport.main_error(error)
+        return 0
+    print(
+        f"ctr: the stand-in supports `image import|ls|rm` and `content get`, not {' '.join(args)}",
+        file=sys.stderr,
+    )
     return 1
 
 
