@@ -179,7 +179,9 @@ def test_invalid_objects_are_caught() -> None:
         )
 
 
-def test_katib_overlay_moves_mysql_to_the_docker_hub_mirror(tmp_path: Path, kubectl_binary: Path) -> None:
+def test_katib_overlay_moves_mysql_to_the_docker_hub_mirror(
+    tmp_path: Path, kubectl_binary: Path
+) -> None:
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     values = defaults("kubeflow") | {
@@ -189,7 +191,9 @@ def test_katib_overlay_moves_mysql_to_the_docker_hub_mirror(tmp_path: Path, kube
         "kubeflow_source_root": str(KATIB_RELEASE),
         "kubeflow_kustomization": defaults("kubeflow")["kubeflow_katib_kustomization"],
     }
-    (overlay / "kustomization.yaml").write_text(render("kubeflow", "kustomization.yaml.j2", **values))
+    (overlay / "kustomization.yaml").write_text(
+        render("kubeflow", "kustomization.yaml.j2", **values)
+    )
     out = subprocess.run(
         [str(kubectl_binary), "kustomize", str(overlay)],
         capture_output=True,

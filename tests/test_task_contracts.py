@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def tasks(role: str, name: str) -> list[dict[str, Any]]:
-    loaded: list[dict[str, Any]] = yaml.safe_load((ROOT / "roles" / role / "tasks" / name).read_text())
+    loaded: list[dict[str, Any]] = yaml.safe_load(
+        (ROOT / "roles" / role / "tasks" / name).read_text()
+    )
     flat: list[dict[str, Any]] = []
     for task in loaded:
         flat.append(task)
@@ -132,13 +134,15 @@ def test_preflight_refreshes_facts_and_refuses_bionic_on_every_run() -> None:
     # raw first (no Python needed), the refusal before any module, then setup.
     assert modules == ["ansible.builtin.raw", "ansible.builtin.fail", "ansible.builtin.setup"]
     assert all(t.get("tags") == ["always"] for t in bootstrap)
-    assert "Ubuntu 18.04" not in yaml.safe_load((ROOT / "roles/preflight/defaults/main.yml").read_text())[
-        "preflight_supported_os"
-    ]
+    assert (
+        "Ubuntu 18.04"
+        not in yaml.safe_load((ROOT / "roles/preflight/defaults/main.yml").read_text())[
+            "preflight_supported_os"
+        ]
+    )
 
 
 def test_no_failed_when_false_where_a_result_says_what_is_expected() -> None:
     for role in ("kubeflow", "preflight", "kubelet_args"):
         for path in (ROOT / "roles" / role).rglob("*.yml"):
             assert not re.search(r"failed_when:\s*false", path.read_text()), path
-
