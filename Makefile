@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PLAYBOOK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-dev site test lint demo bench bench-provision clean
+.PHONY: help setup setup-dev site images test lint demo bench bench-provision clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -22,6 +22,11 @@ BECOME_ARGS = $(shell [ "$$(id -u)" = 0 ] || sudo -n true 2>/dev/null || echo --
 
 site: setup ## Provision this machine (the default inventory): ansible-playbook site.yml
 	$(BIN)/ansible-playbook site.yml $(BECOME_ARGS) $(PLAYBOOK_ARGS)
+
+# Renders the kubeflow role's manifests on the host (after the mirror
+# rewrites) and prints every image they name; changes nothing in the cluster.
+images: setup ## List the images Katib/Kubeflow needs (to mirror them): site.yml --tags kubeflow_images
+	$(BIN)/ansible-playbook site.yml --tags kubeflow_images $(BECOME_ARGS) $(PLAYBOOK_ARGS)
 
 # The test runner sets up .venv itself, beside the test images' build.
 test: ## Run every test: set-up, lint, syntax, pytest, image build, Molecule

@@ -177,3 +177,37 @@ def test_invalid_objects_are_caught() -> None:
         validate(
             {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {1: 1}}
         )
+
+
+def test_katib_overlay_moves_mysql_to_the_docker_hub_mirror(
+    tmp_path: Path, kubectl_binary: Path
+) -> None:
+    overlay = tmp_path / "overlay"
+    overlay.mkdir()
+    values = defaults("kubeflow") | {
+        "kubeflow_work_dir": str(tmp_path),
+        "kubeflow_katib_registry": "mirror.example.test/katib",
+        "kubeflow_docker_io_mirror": "mirror.example.test/hub",
+        "kubeflow_source_root": str(KATIB_RELEASE),
+        "kubeflow_kustomization": defaults("kubeflow")["kubeflow_katib_kustomization"],
+    }
+    (overlay / "kustomization.yaml").write_text(
+        render("kubeflow", "kustomization.yaml.j2", **values)
+    )
+    out = subprocess.run(
+        [str(kubectl_binary), "kustomize", str(overlay)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"HOME": str(tmp_path)},
+        check=True,
+    ).stdout
+    images = {
+        container["image"]
+        for obj in yaml.safe_load_all(out)
+        if obj and obj["kind"] == "Deployment"
+        for container in obj["spec"]["template"]["spec"]["containers"]
+    }
+    # Katib v0.19.0's components/mysql/mysql.yaml: image: mysql:8.0.29
+    assert "mirror.example.test/hub/library/mysql:8.0.29" in images
+    assert all(image.startswith("mirror.example.test/") for image in images), images
