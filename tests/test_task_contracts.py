@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,13 +118,14 @@ def test_every_download_is_checked() -> None:
         assert not re.search(rf"^{name}:", defaults, re.M), name
 
 
-def test_docker_reconnects_only_when_a_user_was_added() -> None:
+@pytest.mark.parametrize("role", ["docker", "microk8s"])
+def test_reconnects_only_when_a_user_was_added(role: str) -> None:
     # meta: reset_connection ignores `when` (ansible-core 2.19 warns, then
     # resets): it must be a handler, notified by the task that adds users.
-    users = tasks("docker", "users.yml")
+    users = tasks(role, "users.yml")
     assert not [t for t in users if t.get("ansible.builtin.meta") == "reset_connection"]
     add = next(t for t in users if "ansible.builtin.user" in t)
-    handlers = yaml.safe_load((ROOT / "roles/docker/handlers/main.yml").read_text())
+    handlers = yaml.safe_load((ROOT / f"roles/{role}/handlers/main.yml").read_text())
     reset = next(h for h in handlers if h.get("ansible.builtin.meta") == "reset_connection")
     assert add["notify"] == reset["name"]
 
@@ -131,8 +133,13 @@ def test_docker_reconnects_only_when_a_user_was_added() -> None:
 def test_preflight_refreshes_facts_and_refuses_bionic_on_every_run() -> None:
     bootstrap = tasks("preflight", "bootstrap.yml")
     modules = [next(k for k in t if k.startswith("ansible.builtin.")) for t in bootstrap]
-    # raw first (no Python needed), the refusal before any module, then setup.
-    assert modules == ["ansible.builtin.raw", "ansible.builtin.fail", "ansible.builtin.setup"]
+    # raw first (no Python needed), the refusal before any module, then the
+    # gather_facts action (which marks the facts gathered for the next plays).
+    assert modules == [
+        "ansible.builtin.raw",
+        "ansible.builtin.fail",
+        "ansible.builtin.gather_facts",
+    ]
     assert all(t.get("tags") == ["always"] for t in bootstrap)
     assert (
         "Ubuntu 18.04"
