@@ -183,6 +183,11 @@ def _option(args: list[str], *names: str) -> str | None:
 
 # -- addons ---------------------------------------------------------------------
 FLAG_OPTIONS = {"--gpu-operator-set-as-default-runtime"}
+# What microk8s 1.32's gpu addon installs: the GPU Operator chart v24.6.2, whose
+# device plugin is NVIDIA/k8s-device-plugin v0.16.2 (gpu-operator
+# deployments/gpu-operator/values.yaml at v24.6.2, devicePlugin.version).
+GPU_OPERATOR_VERSION = "v24.6.2"
+DEVICE_PLUGIN_VERSION = "v0.16.2"
 
 
 def _split_addons(args: list[str]) -> list[tuple[str, list[str]]]:
@@ -334,23 +339,35 @@ def _enable_gpu(options: list[str], enabled: dict[str, Any]) -> int:
     print("Checking if NVIDIA driver is already installed")
     if driver == "auto":
         driver = "host" if has_driver else "operator"
+    print("Deploy NVIDIA GPU operator")
     print("Using host GPU driver" if driver == "host" else "Using operator GPU driver")
-    _apply(
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gpu-operator-resources"}}
-    )
-    _apply(
-        _deployment(
-            "gpu-operator-resources",
-            "gpu-operator",
-            "nvcr.io/nvidia/gpu-operator:v24.9.0",
-            {"app": "gpu-operator"},
+    # microk8s-core-addons addons/nvidia/enable (deploy_gpu_operator): helm runs
+    # with subprocess.run and its result is not checked, so a failed install still
+    # prints "Deployed NVIDIA GPU operator" and the addon exits 0.
+    helm_error = paths.helm_install_error()
+    if helm_error:
+        print(f"Error: INSTALLATION FAILED: {helm_error}", file=sys.stderr)
+    else:
+        _apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": "gpu-operator-resources"},
+            }
         )
-    )
-    _apply(
-        _daemonset(
-            "gpu-operator-resources", {**values, "driver": {"enabled": driver == "operator"}}
+        _apply(
+            _deployment(
+                "gpu-operator-resources",
+                "gpu-operator",
+                f"nvcr.io/nvidia/gpu-operator:{GPU_OPERATOR_VERSION}",
+                {"app": "gpu-operator"},
+            )
         )
-    )
+        _apply(
+            _daemonset(
+                "gpu-operator-resources", {**values, "driver": {"enabled": driver == "operator"}}
+            )
+        )
     print("Deployed NVIDIA GPU operator")
     enabled["nvidia"] = {"options": options, "values": values, "driver": driver}
     _save_enabled(enabled)
@@ -479,7 +496,7 @@ def _daemonset(namespace: str, values: dict[str, Any]) -> dict[str, Any]:
                     "containers": [
                         {
                             "name": "nvidia-device-plugin",
-                            "image": "nvcr.io/nvidia/k8s-device-plugin:v0.17.0",
+                            "image": f"nvcr.io/nvidia/k8s-device-plugin:{DEVICE_PLUGIN_VERSION}",
                         }
                     ]
                 },
