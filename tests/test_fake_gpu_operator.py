@@ -170,6 +170,8 @@ def test_the_operator_and_plugin_run_with_upstreams_images(
         "nvcr.io/nvidia/gpu-operator:v24.6.2",
         "nvcr.io/nvidia/k8s-device-plugin:v0.16.2",
     ]
+    # The operator registers its runtime as RuntimeClass nvidia.
+    assert fake.get("/apis/node.k8s.io/v1/runtimeclasses/nvidia")["handler"] == "nvidia"
 
 
 def test_an_unpullable_operator_image_leaves_its_pod_in_image_pull_back_off(

@@ -368,6 +368,17 @@ def _enable_gpu(options: list[str], enabled: dict[str, Any]) -> int:
                 "gpu-operator-resources", {**values, "driver": {"enabled": driver == "operator"}}
             )
         )
+        # The operator registers the toolkit's runtime as RuntimeClass `nvidia`
+        # (gpu-operator v24.6.2 values.yaml operator.runtimeClass, controllers/
+        # object_controls.go).
+        _apply(
+            {
+                "apiVersion": "node.k8s.io/v1",
+                "kind": "RuntimeClass",
+                "metadata": {"name": "nvidia"},
+                "handler": "nvidia",
+            }
+        )
     print("Deployed NVIDIA GPU operator")
     enabled["nvidia"] = {"options": options, "values": values, "driver": driver}
     _save_enabled(enabled)
@@ -426,7 +437,10 @@ def _objects_of(addon: str) -> list[str]:
             "/apis/apps/v1/namespaces/kube-system/deployments/hostpath-provisioner",
         ],
         "registry": ["/api/v1/namespaces/container-registry"],
-        "nvidia": ["/api/v1/namespaces/gpu-operator-resources"],
+        "nvidia": [
+            "/api/v1/namespaces/gpu-operator-resources",
+            "/apis/node.k8s.io/v1/runtimeclasses/nvidia",
+        ],
         "gpu": ["/apis/apps/v1/namespaces/kube-system/daemonsets/nvidia-device-plugin-daemonset"],
     }.get(addon, [])
 
@@ -441,6 +455,7 @@ def _apply(obj: dict[str, Any]) -> None:
         "Service": "services",
         "StorageClass": "storageclasses",
         "DaemonSet": "daemonsets",
+        "RuntimeClass": "runtimeclasses",
     }[obj["kind"]]
     namespace = meta.get("namespace")
     path = f"{prefix}/namespaces/{namespace}/{plural}" if namespace else f"{prefix}/{plural}"
