@@ -276,6 +276,14 @@ def _enable_one(name: str, options: list[str], enabled: dict[str, Any]) -> int:
         print("The registry is enabled")
     elif name in ("gpu", "nvidia"):
         return _enable_gpu(options, enabled)
+    elif name == "rbac":
+        # microk8s-core-addons addons/rbac/enable: the API server's authorization
+        # mode becomes RBAC,Node (the stand-in API reads it on each request).
+        print("Enabling RBAC")
+        print("Reconfiguring apiserver")
+        if _set_authorization_mode("RBAC,Node"):
+            print("Restarting apiserver")
+        print("RBAC is enabled")
     else:
         print(f"Enabling {name}")
     return 0
@@ -385,6 +393,18 @@ def _enable_gpu(options: list[str], enabled: dict[str, Any]) -> int:
     return 0
 
 
+def _set_authorization_mode(mode: str) -> bool:
+    """Set --authorization-mode in args/kube-apiserver; True when it changed."""
+    path = paths.ARGS / "kube-apiserver"
+    lines = path.read_text().splitlines() if path.exists() else []
+    wanted = f"--authorization-mode={mode}"
+    if wanted in lines:
+        return False
+    lines = [line for line in lines if not line.startswith("--authorization-mode")] + [wanted]
+    path.write_text("\n".join(lines) + "\n")
+    return True
+
+
 def _deep_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     merged = dict(a)
     for key, value in b.items():
@@ -410,6 +430,9 @@ def cmd_disable(args: list[str]) -> int:
             print(f"Addon core/{target} is already disabled")
             continue
         print(f"Disabling {target}")
+        if target == "rbac":
+            # microk8s-core-addons addons/rbac/disable: back to AlwaysAllow.
+            _set_authorization_mode("AlwaysAllow")
         for path in _objects_of(target):
             try:
                 client.request("DELETE", path)
