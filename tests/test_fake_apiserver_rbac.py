@@ -13,8 +13,10 @@ here, with a certificate made by openssl (skipped without it).
 
 from __future__ import annotations
 
+import base64
 import shutil
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -53,7 +55,7 @@ class Cluster:
         self.ca = ca
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
-        """The stand-in's own client: no token (system:masters), plain HTTP is not served: TLS."""
+        """The stand-in's own client: no token, hence system:masters (as its components)."""
         return client.request(method, path, body, server=self.server)
 
     def kubeconfig(self, token: str) -> Path:
@@ -66,7 +68,10 @@ class Cluster:
                     "clusters": [
                         {
                             "name": "fake",
-                            "cluster": {"server": self.server, "certificate-authority": str(self.ca)},
+                            "cluster": {
+                                "server": self.server,
+                                "certificate-authority": str(self.ca),
+                            },
                         }
                     ],
                     "users": [{"name": "sa", "user": {"token": token}}],
@@ -93,8 +98,6 @@ class Cluster:
         )
 
     def token(self) -> str:
-        import base64
-
         def read() -> str:
             secret = self.admin("GET", f"/api/v1/namespaces/{NAMESPACE}/secrets/{ACCOUNT}-token")
             return str(secret.get("data", {}).get("token", ""))
@@ -110,9 +113,11 @@ def cluster(
         pytest.skip("openssl is needed to make the stand-in API's TLS certificate")
     cert, key = tmp_path / "server.crt", tmp_path / "server.key"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"]
-        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"),
+            *("-addext", "subjectAltName=IP:127.0.0.1"),
+        ],
         check=True,
         capture_output=True,
     )
@@ -140,8 +145,6 @@ def cluster(
     assert listening.wait(10), "the stand-in API did not start"
     server = f"https://127.0.0.1:{port[0]}"
     # The stand-in's own client trusts the test certificate.
-    import ssl
-
     context = ssl.create_default_context(cafile=str(cert))
     monkeypatch.setattr(
         urllib.request,
@@ -244,8 +247,10 @@ def _free_port() -> int:
 def _port_forward(fake: Cluster, token: str) -> tuple[subprocess.Popen[str], int]:
     port = _free_port()
     process = subprocess.Popen(
-        [str(fake.kubectl), f"--kubeconfig={fake.kubeconfig(token)}", "port-forward"]
-        + ["--address=127.0.0.1", "svc/katib-ui", f"{port}:80"],
+        [
+            *(str(fake.kubectl), f"--kubeconfig={fake.kubeconfig(token)}", "port-forward"),
+            *("--address=127.0.0.1", "svc/katib-ui", f"{port}:80"),
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -287,7 +292,8 @@ def test_with_rbac_the_role_allows_the_port_forward_and_nothing_else(
     cluster: Cluster, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = _enable_rbac(capsys)
-    assert "Enabling RBAC" in out and "RBAC is enabled" in out
+    assert "Enabling RBAC" in out
+    assert "RBAC is enabled" in out
     assert "--authorization-mode=RBAC,Node" in (paths.ARGS / "kube-apiserver").read_text()
     token = cluster.token()
     denied = cluster.kubectl_run(token, "get", "secrets")
@@ -300,7 +306,8 @@ def test_with_rbac_the_role_allows_the_port_forward_and_nothing_else(
     process, port = _port_forward(cluster, token)
     try:
         page = _page(port)
-        assert f"{NAMESPACE}/katib-ui-" in page and ":8080 /katib/" in page
+        assert f"{NAMESPACE}/katib-ui-" in page
+        assert ":8080 /katib/" in page
     finally:
         process.terminate()
         process.communicate(timeout=10)
@@ -317,7 +324,7 @@ def test_with_rbac_a_role_without_portforward_stops_the_forward(
     cluster.admin(
         "PUT", f"/apis/rbac.authorization.k8s.io/v1/namespaces/{NAMESPACE}/roles/{ACCOUNT}", role
     )
-    process, port = _port_forward(cluster, cluster.token())
+    process, _ = _port_forward(cluster, cluster.token())
     try:
         _, err = process.communicate(timeout=30)
     except subprocess.TimeoutExpired:

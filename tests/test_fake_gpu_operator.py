@@ -160,6 +160,7 @@ def test_the_operator_and_plugin_run_with_upstreams_images(
     assert rc == 0
     assert "Error" not in err
     assert "Deployed NVIDIA GPU operator" in out
+
     def running() -> list[dict[str, Any]]:
         pods = [p for p in fake.pods() if p["status"].get("phase") == "Running"]
         return pods if len(pods) == 2 else []
