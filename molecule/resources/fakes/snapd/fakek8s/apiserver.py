@@ -18,6 +18,7 @@ import json
 import re
 import select
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +30,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from . import controller, openapi, patch, paths, portforward, resources, tables, validation
+from . import (
+    authz,
+    controller,
+    openapi,
+    patch,
+    paths,
+    portforward,
+    resources,
+    tables,
+    validation,
+)
 from .store import ApiError, Expired, Store, conflict, now
 
 JSON = "application/json"
@@ -89,9 +100,16 @@ class Stream:
 
 
 class Api:
-    def __init__(self, store: Store, version: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        version: str,
+        authorization_mode: Callable[[], str] = authz.mode_from_args,
+    ) -> None:
         self.store = store
         self.version = version
+        # Read on each request: `microk8s enable rbac` rewrites args/kube-apiserver.
+        self.authorization_mode = authorization_mode
 
     def handle(
         self, method: str, url: str, body: bytes, content_type: str, accept: str = ""
@@ -578,6 +596,19 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _serve(self) -> None:
+        code, denied = authz.check(
+            self.api.store,
+            self.api.authorization_mode(),
+            self.command,
+            self.path,
+            self.headers.get("Authorization", ""),
+        )
+        if code:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            self._status(code, denied)
+            return
         forward = PORT_FORWARD.match(self.path)
         if forward and self.command in ("GET", "POST"):
             self._port_forward(forward[1], forward[2])
@@ -609,6 +640,16 @@ class Handler(BaseHTTPRequestHandler):
         if not readable:
             return False
         try:
+            if isinstance(self.connection, ssl.SSLSocket):
+                # No MSG_PEEK over TLS; a watching client sends nothing more, so
+                # a byte read here is nothing lost.
+                self.connection.setblocking(False)
+                try:
+                    return self.connection.recv(1) == b""
+                except ssl.SSLWantReadError:
+                    return False
+                finally:
+                    self.connection.setblocking(True)
             peeked: bytes = self.connection.recv(1, socket.MSG_PEEK)
             return peeked == b""
         except OSError:
@@ -649,6 +690,8 @@ def serve(
     port: int = paths.API_PORT,
     db: Path = paths.STATE / "apiserver-db.json",
     on_listen: Callable[[int], None] | None = None,
+    authorization_mode: str | None = None,
+    tls: tuple[Path, Path] | None = None,
 ) -> None:
     """Serve until `stop` is set; reconcile once a second meanwhile.
 
@@ -660,9 +703,18 @@ def serve(
     for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
         if store.find("", "Namespace", "", name) is None:
             store.create(namespace_kind, "", {"metadata": {"name": name}}, dry_run=False)
-    api = Api(store, version)
+    api = (
+        Api(store, version)
+        if authorization_mode is None
+        else Api(store, version, lambda: authorization_mode)
+    )
     handler = type("BoundHandler", (Handler,), {"api": api})
     server = ThreadingHTTPServer((host, port), handler)
+    if tls is not None:
+        # HTTPS with this certificate and key (kubectl sends bearer tokens over TLS only).
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(str(tls[0]), str(tls[1]))
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     if on_listen is not None:

@@ -77,20 +77,18 @@ def node_name(flags: dict[str, str]) -> str:
     return (flags.get("--hostname-override") or socket.gethostname()).lower()
 
 
-def _gpu_replicas(server: str, legacy: bool) -> int | None:
-    """Time-slicing replicas the device plugin would advertise (None: no plugin)."""
-    namespace = "kube-system" if legacy else "gpu-operator-resources"
-    try:
-        plugin = client.request(
-            "GET",
-            f"/apis/apps/v1/namespaces/{namespace}/daemonsets/nvidia-device-plugin-daemonset",
-            server=server,
-        )
-    except (client.ClientError, OSError):
-        return None
-    annotations = plugin["metadata"].get("annotations", {})
-    settings = json.loads(annotations.get("fake.hpo-rig/operator-values", "{}"))
-    config = settings.get("devicePlugin", {}).get("config", {})
+# The node label the device plugin's config-manager watches: its value names
+# the key of the config ConfigMap to use (devicePlugin.config.default when unset).
+# NVIDIA/k8s-device-plugin v0.16.2 cmd/config-manager/main.go: the config is
+# (re)loaded when the plugin starts and when this label changes; a changed
+# ConfigMap alone is not noticed until the plugin pod restarts.
+CONFIG_LABEL = "nvidia.com/device-plugin.config"
+
+
+def _read_time_slicing(
+    server: str, namespace: str, config: dict[str, Any], label: str | None
+) -> int:
+    """The replicas of the config the plugin loads when it (re)starts."""
     if not config.get("name"):
         return 1
     try:
@@ -98,18 +96,65 @@ def _gpu_replicas(server: str, legacy: bool) -> int | None:
             "GET", f"/api/v1/namespaces/{namespace}/configmaps/{config['name']}", server=server
         )
     except (client.ClientError, OSError):
-        return (
-            1  # the real plugin waits for its config; one replica is what it advertises meanwhile
-        )
+        # The real plugin waits for its config; one replica is what it advertises meanwhile.
+        return 1
     data = cm.get("data", {})
-    document = (
-        yaml.safe_load(data.get(config.get("default", ""), "") or next(iter(data.values()), ""))
-        or {}
-    )
+    key = label or config.get("default", "")
+    document = yaml.safe_load(data.get(key, "") or next(iter(data.values()), "")) or {}
     for entry in document.get("sharing", {}).get("timeSlicing", {}).get("resources", []):
         if entry.get("name") == "nvidia.com/gpu":
             return int(entry.get("replicas", 1))
     return 1
+
+
+def _gpu_replicas(server: str, legacy: bool, node: str = "") -> int | None:
+    """Time-slicing replicas the device plugin advertises (None: no plugin running here).
+
+    The config is read when this node's plugin pod starts (a new pod uid) or the
+    node's CONFIG_LABEL changes, and kept in STATE/device-plugin.json until then.
+    """
+    namespace = "kube-system" if legacy else "gpu-operator-resources"
+    try:
+        plugin = client.request(
+            "GET",
+            f"/apis/apps/v1/namespaces/{namespace}/daemonsets/nvidia-device-plugin-daemonset",
+            server=server,
+        )
+        pods = client.request(
+            "GET",
+            f"/api/v1/namespaces/{namespace}/pods"
+            "?labelSelector=app%3Dnvidia-device-plugin-daemonset",
+            server=server,
+        ).get("items", [])
+    except (client.ClientError, OSError):
+        return None
+    labels: dict[str, str] = {}
+    if node:
+        with contextlib.suppress(client.ClientError, OSError):
+            labels = client.request("GET", f"/api/v1/nodes/{node}", server=server)["metadata"].get(
+                "labels", {}
+            )
+    running = [
+        p
+        for p in pods
+        if p.get("status", {}).get("phase") == "Running"
+        and (not node or p.get("spec", {}).get("nodeName") == node)
+    ]
+    if not running:
+        return None
+    annotations = plugin["metadata"].get("annotations", {})
+    settings = json.loads(annotations.get("fake.hpo-rig/operator-values", "{}"))
+    config = settings.get("devicePlugin", {}).get("config", {})
+    label = labels.get(CONFIG_LABEL)
+    key = {"pod": running[0]["metadata"].get("uid", ""), "label": label}
+    state_file = paths.STATE / "device-plugin.json"
+    loaded = paths.read_json(state_file, {})
+    if loaded.get("key") == key and "replicas" in loaded:
+        return int(loaded["replicas"])
+    replicas = _read_time_slicing(server, namespace, config, label)
+    with contextlib.suppress(OSError):
+        paths.write_json(state_file, {"key": key, "replicas": replicas})
+    return replicas
 
 
 def _node(name: str, runtime: str, server: str, ready: bool, worker: bool) -> dict[str, Any]:
@@ -122,7 +167,7 @@ def _node(name: str, runtime: str, server: str, ready: bool, worker: bool) -> di
         "kubernetes.io/arch": "amd64",
         f"node.kubernetes.io/microk8s-{role}": f"microk8s-{role}",
     }
-    replicas = _gpu_replicas(server, paths.legacy())
+    replicas = _gpu_replicas(server, paths.legacy(), name)
     gpus = paths.gpu_count()
     if replicas is not None and gpus:
         allocatable["nvidia.com/gpu"] = str(gpus * replicas)

@@ -183,6 +183,11 @@ def _option(args: list[str], *names: str) -> str | None:
 
 # -- addons ---------------------------------------------------------------------
 FLAG_OPTIONS = {"--gpu-operator-set-as-default-runtime"}
+# What microk8s 1.32's gpu addon installs: the GPU Operator chart v24.6.2, whose
+# device plugin is NVIDIA/k8s-device-plugin v0.16.2 (gpu-operator
+# deployments/gpu-operator/values.yaml at v24.6.2, devicePlugin.version).
+GPU_OPERATOR_VERSION = "v24.6.2"
+DEVICE_PLUGIN_VERSION = "v0.16.2"
 
 
 def _split_addons(args: list[str]) -> list[tuple[str, list[str]]]:
@@ -271,6 +276,14 @@ def _enable_one(name: str, options: list[str], enabled: dict[str, Any]) -> int:
         print("The registry is enabled")
     elif name in ("gpu", "nvidia"):
         return _enable_gpu(options, enabled)
+    elif name == "rbac":
+        # microk8s-core-addons addons/rbac/enable: the API server's authorization
+        # mode becomes RBAC,Node (the stand-in API reads it on each request).
+        print("Enabling RBAC")
+        print("Reconfiguring apiserver")
+        if _set_authorization_mode("RBAC,Node"):
+            print("Restarting apiserver")
+        print("RBAC is enabled")
     else:
         print(f"Enabling {name}")
     return 0
@@ -334,27 +347,62 @@ def _enable_gpu(options: list[str], enabled: dict[str, Any]) -> int:
     print("Checking if NVIDIA driver is already installed")
     if driver == "auto":
         driver = "host" if has_driver else "operator"
+    print("Deploy NVIDIA GPU operator")
     print("Using host GPU driver" if driver == "host" else "Using operator GPU driver")
-    _apply(
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gpu-operator-resources"}}
-    )
-    _apply(
-        _deployment(
-            "gpu-operator-resources",
-            "gpu-operator",
-            "nvcr.io/nvidia/gpu-operator:v24.9.0",
-            {"app": "gpu-operator"},
+    # microk8s-core-addons addons/nvidia/enable (deploy_gpu_operator): helm runs
+    # with subprocess.run and its result is not checked, so a failed install still
+    # prints "Deployed NVIDIA GPU operator" and the addon exits 0.
+    helm_error = paths.helm_install_error()
+    if helm_error:
+        print(f"Error: INSTALLATION FAILED: {helm_error}", file=sys.stderr)
+    else:
+        _apply(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": "gpu-operator-resources"},
+            }
         )
-    )
-    _apply(
-        _daemonset(
-            "gpu-operator-resources", {**values, "driver": {"enabled": driver == "operator"}}
+        _apply(
+            _deployment(
+                "gpu-operator-resources",
+                "gpu-operator",
+                f"nvcr.io/nvidia/gpu-operator:{GPU_OPERATOR_VERSION}",
+                {"app": "gpu-operator"},
+            )
         )
-    )
+        _apply(
+            _daemonset(
+                "gpu-operator-resources", {**values, "driver": {"enabled": driver == "operator"}}
+            )
+        )
+        # The operator registers the toolkit's runtime as RuntimeClass `nvidia`
+        # (gpu-operator v24.6.2 values.yaml operator.runtimeClass, controllers/
+        # object_controls.go).
+        _apply(
+            {
+                "apiVersion": "node.k8s.io/v1",
+                "kind": "RuntimeClass",
+                "metadata": {"name": "nvidia"},
+                "handler": "nvidia",
+            }
+        )
     print("Deployed NVIDIA GPU operator")
     enabled["nvidia"] = {"options": options, "values": values, "driver": driver}
     _save_enabled(enabled)
     return 0
+
+
+def _set_authorization_mode(mode: str) -> bool:
+    """Set --authorization-mode in args/kube-apiserver; True when it changed."""
+    path = paths.ARGS / "kube-apiserver"
+    lines = path.read_text().splitlines() if path.exists() else []
+    wanted = f"--authorization-mode={mode}"
+    if wanted in lines:
+        return False
+    lines = [line for line in lines if not line.startswith("--authorization-mode")] + [wanted]
+    path.write_text("\n".join(lines) + "\n")
+    return True
 
 
 def _deep_merge(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -382,6 +430,9 @@ def cmd_disable(args: list[str]) -> int:
             print(f"Addon core/{target} is already disabled")
             continue
         print(f"Disabling {target}")
+        if target == "rbac":
+            # microk8s-core-addons addons/rbac/disable: back to AlwaysAllow.
+            _set_authorization_mode("AlwaysAllow")
         for path in _objects_of(target):
             try:
                 client.request("DELETE", path)
@@ -409,7 +460,10 @@ def _objects_of(addon: str) -> list[str]:
             "/apis/apps/v1/namespaces/kube-system/deployments/hostpath-provisioner",
         ],
         "registry": ["/api/v1/namespaces/container-registry"],
-        "nvidia": ["/api/v1/namespaces/gpu-operator-resources"],
+        "nvidia": [
+            "/api/v1/namespaces/gpu-operator-resources",
+            "/apis/node.k8s.io/v1/runtimeclasses/nvidia",
+        ],
         "gpu": ["/apis/apps/v1/namespaces/kube-system/daemonsets/nvidia-device-plugin-daemonset"],
     }.get(addon, [])
 
@@ -424,6 +478,7 @@ def _apply(obj: dict[str, Any]) -> None:
         "Service": "services",
         "StorageClass": "storageclasses",
         "DaemonSet": "daemonsets",
+        "RuntimeClass": "runtimeclasses",
     }[obj["kind"]]
     namespace = meta.get("namespace")
     path = f"{prefix}/namespaces/{namespace}/{plural}" if namespace else f"{prefix}/{plural}"
@@ -479,7 +534,7 @@ def _daemonset(namespace: str, values: dict[str, Any]) -> dict[str, Any]:
                     "containers": [
                         {
                             "name": "nvidia-device-plugin",
-                            "image": "nvcr.io/nvidia/k8s-device-plugin:v0.17.0",
+                            "image": f"nvcr.io/nvidia/k8s-device-plugin:{DEVICE_PLUGIN_VERSION}",
                         }
                     ]
                 },

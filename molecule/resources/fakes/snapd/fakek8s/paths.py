@@ -18,6 +18,9 @@ SNAPD_STATE = Path("/var/lib/snapd/fake/state.json")
 KNOBS = Path("/etc/hpo-rig-fakes")
 GPU_COUNT = KNOBS / "gpu-count"
 UNPULLABLE = KNOBS / "unpullable-images"
+# The error helm fails the gpu addon's `helm install gpu-operator` with (empty:
+# it succeeds). The addon ignores helm's exit status, as upstream does.
+HELM_INSTALL_ERROR = KNOBS / "helm-install-error"
 
 API_PORT = 16443
 AGENT_PORT = 25000
@@ -59,6 +62,13 @@ def gpu_count() -> int:
         return int(GPU_COUNT.read_text().strip() or 0)
     except (FileNotFoundError, ValueError):
         return 0
+
+
+def helm_install_error() -> str:
+    try:
+        return HELM_INSTALL_ERROR.read_text().strip()
+    except FileNotFoundError:
+        return ""
 
 
 def addons() -> dict[str, Any]:

@@ -55,6 +55,7 @@ BUILTIN: tuple[Kind, ...] = (
     _k("apps/v1", "ReplicaSet", "replicasets", True, "rs"),
     _k("batch/v1", "Job", "jobs", True),
     _k("batch/v1", "CronJob", "cronjobs", True, "cj"),
+    _k("node.k8s.io/v1", "RuntimeClass", "runtimeclasses", False),
     _k("rbac.authorization.k8s.io/v1", "Role", "roles", True),
     _k("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", True),
     _k("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", False),

@@ -288,7 +288,7 @@ KUBELET_CURRENT = """--kubeconfig=${SNAP_DATA}/credentials/kubelet.config
 APISERVER = """--cert-dir=${SNAP_DATA}/certs
 --service-cluster-ip-range=10.152.183.0/24
 --secure-port=16443
---authorization-mode=RBAC,Node
+--authorization-mode=AlwaysAllow
 """
 CONTAINERD_TEMPLATE = """version = 2
 [plugins."io.containerd.grpc.v1.cri".containerd]
