@@ -92,11 +92,15 @@ def test_ingress_forward_rbac_allows_port_forward_only() -> None:
     assert kinds == ["ServiceAccount", "Secret", "Role", "RoleBinding"]
     role = objects[2]
     verbs = {(r, v) for rule in role["rules"] for r in rule["resources"] for v in rule["verbs"]}
+    # What the real kubectl 1.36.3 asks for (tests/test_fake_apiserver_rbac.py
+    # runs it under RBAC with this Role): the Service, its pods, then the
+    # port-forward (a WebSocket GET first, the SPDY POST as the fallback).
     assert verbs == {
         ("services", "get"),
-        ("services", "list"),
         ("pods", "get"),
         ("pods", "list"),
+        ("pods", "watch"),
+        ("pods/portforward", "get"),
         ("pods/portforward", "create"),
     }
 
