@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FAKE = ROOT / "molecule/resources/fakes/mokutil"
 
 
-def run_gate(tmp_path: Path, state: dict[str, object], **extra: object) -> tuple[int, str, list[str]]:
+def run_gate(
+    tmp_path: Path, state: dict[str, object], **extra: object
+) -> tuple[int, str, list[str]]:
     """Run secure-boot.yml with the stand-in in `state`; return (rc, output, mokutil calls)."""
     (tmp_path / "state.json").write_text(json.dumps(state))
     key_dir = tmp_path / "mok"
@@ -43,7 +45,10 @@ def run_gate(tmp_path: Path, state: dict[str, object], **extra: object) -> tuple
         "tasks": [
             {
                 "name": "The role's Secure Boot gate",
-                "ansible.builtin.include_role": {"name": "nvidia_driver", "tasks_from": "secure-boot.yml"},
+                "ansible.builtin.include_role": {
+                    "name": "nvidia_driver",
+                    "tasks_from": "secure-boot.yml",
+                },
             }
         ],
     }
@@ -75,7 +80,9 @@ def cert(tmp_path: Path) -> str:
 
 @pytest.mark.parametrize("version", ["0.6.0", "0.4.0"])
 def test_key_not_enrolled_asks_for_the_import(tmp_path: Path, version: str) -> None:
-    rc, out, calls = run_gate(tmp_path, {"version": version, "secure_boot": "enabled", "key": "not-enrolled"})
+    rc, out, calls = run_gate(
+        tmp_path, {"version": version, "secure_boot": "enabled", "key": "not-enrolled"}
+    )
     assert rc != 0, out
     assert f"`sudo mokutil --import {cert(tmp_path)}`" in out
     assert "is imported but not enrolled yet" not in out

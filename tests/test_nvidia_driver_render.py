@@ -45,7 +45,11 @@ def render(expression: str, kernel: str, **variables: Any) -> Any:
         loader=loader,
         variables={
             **role_vars,
-            "ansible_facts": {"kernel": kernel, "distribution": "Ubuntu", "distribution_version": "24.04"},
+            "ansible_facts": {
+                "kernel": kernel,
+                "distribution": "Ubuntu",
+                "distribution_version": "24.04",
+            },
             "ansible_local": {},
             "nvidia_driver_branch": "550",
             **variables,
@@ -57,7 +61,12 @@ def render(expression: str, kernel: str, **variables: Any) -> Any:
 @pytest.mark.parametrize(
     ("kernel", "images", "flavour", "metapackage"),
     [
-        ("6.8.0-45-generic", ["linux-image-generic"], "desktop", "linux-modules-nvidia-550-generic"),
+        (
+            "6.8.0-45-generic",
+            ["linux-image-generic"],
+            "desktop",
+            "linux-modules-nvidia-550-generic",
+        ),
         ("6.8.0-45-generic", [], "desktop", "linux-modules-nvidia-550-generic"),
         (
             "6.8.0-45-generic",
@@ -65,15 +74,28 @@ def render(expression: str, kernel: str, **variables: Any) -> Any:
             "desktop",
             "linux-modules-nvidia-550-generic-hwe-22.04",
         ),
-        ("6.8.0-45-generic", ["linux-image-virtual"], "server", "linux-modules-nvidia-550-server-generic"),
+        (
+            "6.8.0-45-generic",
+            ["linux-image-virtual"],
+            "server",
+            "linux-modules-nvidia-550-server-generic",
+        ),
         ("5.15.0-1050-aws", ["linux-image-aws"], "server", "linux-modules-nvidia-550-server-aws"),
-        ("6.5.0-14-lowlatency", ["linux-image-generic"], "desktop", "linux-modules-nvidia-550-lowlatency"),
+        (
+            "6.5.0-14-lowlatency",
+            ["linux-image-generic"],
+            "desktop",
+            "linux-modules-nvidia-550-lowlatency",
+        ),
     ],
 )
 def test_signed_module_metapackage_follows_the_kernel_flavour(
     kernel: str, images: list[str], flavour: str, metapackage: str
 ) -> None:
-    variables = {"nvidia_driver_kernel_image_metapackages": images, "nvidia_driver_flavour": flavour}
+    variables = {
+        "nvidia_driver_kernel_image_metapackages": images,
+        "nvidia_driver_flavour": flavour,
+    }
     assert render("{{ nvidia_driver_prebuilt_metapackage }}", kernel, **variables) == metapackage
     # The running kernel's own package is still the ABI-specific one.
     branch = metapackage.split("-")[3] + ("-server" if flavour == "server" else "")
