@@ -30,8 +30,8 @@ PENDING = "Pending"
 # Conditions after which Katib counts a trial as completed.
 FINISHED_STATES: tuple[str, ...] = (SUCCEEDED, FAILED, KILLED, EARLY_STOPPED, METRICS_UNAVAILABLE)
 STRATEGIES: tuple[str, ...] = ("min", "max", "latest")
-# Trials whose metrics are final: the ones Katib's optimal trial is chosen from.
-SCORED_STATES: tuple[str, ...] = (SUCCEEDED, EARLY_STOPPED)
+# Katib's placeholder for a metric never reported (pkg/controller.v1beta1/consts, v0.19.0).
+UNAVAILABLE = "unavailable"
 
 
 class TrialsError(ValueError):
@@ -63,8 +63,13 @@ class Metric:
         return cls(name, _number(min(values)), _number(max(values)), _number(values[-1]))
 
     def value(self, strategy: str = "latest") -> float | None:
-        """The metric under a Katib metric strategy (min, max, latest); None if not a number."""
+        """The metric under a Katib metric strategy (min, max, latest); None if not a number.
+
+        As Katib's getObjectiveMetricValue (v0.19.0 pkg/controller.v1beta1/experiment/util/
+        status_util.go): an ``unavailable`` min or max falls back to ``latest``."""
         text = {"min": self.min, "max": self.max, "latest": self.latest}[strategy]
+        if text == UNAVAILABLE:
+            text = self.latest
         try:
             number = float(text)
         except ValueError:
@@ -192,16 +197,63 @@ def fetch_trials(
 
 
 def best_trial(trials: Iterable[Trial], objective: Objective) -> Trial | None:
-    """The optimal completed trial, honouring maximize/minimize; ties go to the earlier trial."""
-    scored = [
-        (value, trial)
-        for trial in trials
-        if trial.state in SCORED_STATES and (value := trial.objective_value(objective)) is not None
-    ]
-    if not scored:
+    """The optimal trial by Katib's own rule, as it fills ``status.currentOptimalTrial``.
+
+    Katib v0.19.0 pkg/controller.v1beta1/experiment/util/status_util.go, updateTrialsSummary:
+    every trial whose objective observation is a number counts, whatever its state (Running
+    ones included), valued under the trial's metricStrategies entry for the objective metric;
+    the first strictly better value wins, so ties go to the earlier trial.
+    """
+    best: tuple[float, Trial] | None = None
+    for trial in trials:
+        value = trial.objective_value(objective)
+        if value is None:
+            continue
+        if (
+            best is None
+            or (objective.type == "maximize" and value > best[0])
+            or (objective.type != "maximize" and value < best[0])
+        ):
+            best = (value, trial)
+    return best[1] if best else None
+
+
+def run_spec_command(trial: Trial) -> tuple[str, list[str]] | None:
+    """The image and command line of the trial's primary container in ``spec.runSpec``.
+
+    Katib v0.19.0 stores the rendered trial template as the Trial's ``spec.runSpec`` and the
+    name of the training container as ``spec.primaryContainerName``
+    (pkg/apis/controller/trials/v1beta1/trial_types.go). Any kind (Job, PyTorchJob, ...) is
+    searched for pod ``containers``; None when there is no runSpec or no such container.
+    """
+    spec = trial.raw.get("spec") or {}
+    run_spec = spec.get("runSpec")
+    if not isinstance(run_spec, Mapping):
         return None
-    pick = max if objective.type == "maximize" else min
-    return pick(scored, key=lambda pair: pair[0])[1]
+    containers = list(_containers(run_spec))
+    primary = spec.get("primaryContainerName")
+    if primary:
+        containers = [c for c in containers if c.get("name") == primary]
+    if not containers:
+        return None
+    container = containers[0]
+    parts = [str(part) for part in (container.get("command") or [])]
+    parts += [str(part) for part in (container.get("args") or [])]
+    if not parts:
+        return None
+    return str(container.get("image", "")), parts
+
+
+def _containers(value: Any) -> Iterable[Mapping[str, Any]]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key == "containers" and isinstance(item, list):
+                yield from (c for c in item if isinstance(c, Mapping))
+            else:
+                yield from _containers(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _containers(item)
 
 
 def trial_document(

@@ -353,7 +353,89 @@ def test_best_fails_without_a_completed_trial(
     path = tmp_path / "trials.json"
     path.write_text(json.dumps(document))
     assert main(["best", "--from", str(path)]) == 1
-    assert "no completed trial with Validation-accuracy yet" in capsys.readouterr().err
+    assert "no trial with a numeric Validation-accuracy observation yet" in (
+        capsys.readouterr().err
+    )
+
+
+def _running_leader() -> dict[str, Any]:
+    """The fixture with the Running trial holding the best observation so far, and its
+    rendered Job in spec.runSpec as Katib v0.19.0 stores it."""
+    document = trials_document()
+    running_trial = document["items"][5]
+    assert running_trial["metadata"]["name"] == "random-zq5w7rty"
+    running_trial["status"]["observation"] = {
+        "metrics": [{"name": "Validation-accuracy", "min": "0.90", "max": "0.99", "latest": "0.95"}]
+    }
+    running_trial["spec"]["runSpec"] = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": "random-zq5w7rty", "namespace": "kubeflow"},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "sidecar", "image": "busybox", "command": ["sleep", "1"]},
+                        {
+                            "name": running_trial["spec"]["primaryContainerName"],
+                            "image": "docker.io/kubeflowkatib/mxnet-mnist:v0.19.0",
+                            "command": ["python3", "/opt/mxnet-mnist/mnist.py"],
+                            "args": ["--lr=0.0333", "--num-layers=4"],
+                        },
+                    ]
+                }
+            }
+        },
+    }
+    return document
+
+
+def test_best_from_a_file_counts_a_running_trial_as_katib_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "trials.json"
+    path.write_text(json.dumps(_running_leader()))
+    assert main(["best", "--from", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "best trial: random-zq5w7rty (Running), computed as Katib does" in out
+    assert "maximize Validation-accuracy: 0.99" in out
+    assert "rerun (the trial's spec.runSpec):" in out
+    assert "  python3 /opt/mxnet-mnist/mnist.py --lr=0.0333 --num-layers=4" in out
+    assert "image: docker.io/kubeflowkatib/mxnet-mnist:v0.19.0" in out
+
+
+def test_best_on_a_cluster_reads_status_current_optimal_trial(
+    api: FakeCustomObjectsApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    experiment = experiment_document(running())
+    # Katib's pick differs from a naive max over the trials here (e.g. a trial whose
+    # observation changed after the last reconcile): status is what the UI and SDK show.
+    experiment["status"]["currentOptimalTrial"] = {
+        "bestTrialName": "random-8f9d2wqp",
+        "parameterAssignments": [],
+        "observation": {"metrics": [{"name": "Validation-accuracy", "latest": "0.9325"}]},
+    }
+    api.add("experiments", experiment)
+    for item in _running_leader()["items"]:
+        api.add("trials", item)
+    assert main(["best", "random", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["trial"] == "random-8f9d2wqp"
+    assert result["source"] == "from status.currentOptimalTrial"
+    assert result["command_source"].startswith("no spec.runSpec, so not the trial's own command")
+    assert result["command"][:2] == ["python3", "/opt/mxnet-mnist/mnist.py"]
+
+
+def test_best_computes_when_the_status_has_no_optimal_trial(
+    api: FakeCustomObjectsApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.add("experiments", experiment_document(running()))
+    for item in _running_leader()["items"]:
+        api.add("trials", item)
+    assert main(["best", "random"]) == 0
+    assert "best trial: random-zq5w7rty (Running), computed as Katib does" in (
+        capsys.readouterr().out
+    )
 
 
 def test_report_writes_real_pngs_and_a_self_contained_page(tmp_path: Path) -> None:

@@ -146,3 +146,18 @@ def test_unknown_state_and_non_trials_are_refused() -> None:
         )
     with pytest.raises(TrialsError, match="expected kind Trial"):
         parse_trials({"items": [{"kind": "Experiment"}]})
+
+
+def test_best_trial_counts_running_trials_and_falls_back_to_latest() -> None:
+    # Katib v0.19.0 status_util.go: any trial with a numeric observation counts, and an
+    # unavailable min/max reads as latest.
+    document = json.loads(TRIALS.read_text())
+    running = document["items"][5]
+    running["status"]["observation"] = {
+        "metrics": [
+            {"name": "Validation-accuracy", "min": "0.5", "max": "unavailable", "latest": "0.995"}
+        ]
+    }
+    best = best_trial(parse_trials(document), MAXIMIZE)
+    assert best is not None
+    assert (best.name, best.state) == ("random-zq5w7rty", "Running")
