@@ -13,7 +13,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from hpo_rig import __version__
+from hpo_rig import __version__, exitcodes
+from hpo_rig.apierrors import ClusterError
 
 # Order of the subcommands in `hpo-rig --help`.
 COMMANDS: tuple[str, ...] = (
@@ -54,13 +55,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.func(args))
+    except ClusterError as error:
+        # One line and the documented code (hpo_rig/exitcodes.py) for every API failure.
+        print(f"hpo-rig {args.command}: error: {error}", file=sys.stderr)
+        return error.exit_code
     except (OSError, ValueError) as error:
         # Bad input files, unreadable Experiments, cluster refusals: a message, not a trace.
         print(f"hpo-rig {args.command}: error: {error}", file=sys.stderr)
-        return 1
+        return exitcodes.FAILED
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return exitcodes.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -1,14 +1,22 @@
 """The Kubernetes boundary: Katib custom objects through the official Python client.
 
 Commands reach the cluster only through ``connect``, so tests replace that one function with
-a fake CustomObjectsApi.
+a fake CustomObjectsApi. Every failure of the API (refusals, 404s, unreachable server,
+timeouts) leaves this module as a ``ClusterError`` carrying its exit code.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
+import logging
+from typing import Any, Protocol
 
+from hpo_rig.apierrors import ClusterError, NotFoundError, translate
 from hpo_rig.trials import KATIB_GROUP
+
+__all__ = ["ClusterError", "NotFoundError", "connect"]
+# Seconds one API request may take (kubectl's --request-timeout; kubectl waits forever by
+# default, a CLI that ends with a clear line is more useful).
+DEFAULT_REQUEST_TIMEOUT = 30.0
 
 EXPERIMENTS = "experiments"
 FINISHED_CONDITIONS = ("Succeeded", "Failed")
@@ -34,11 +42,11 @@ class CustomObjectsApi(Protocol):
     ) -> Any: ...
 
 
-class ClusterError(OSError):
-    """The cluster refused or could not be reached."""
-
-
-def connect(kubeconfig: str | None = None, context: str | None = None) -> CustomObjectsApi:
+def connect(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    request_timeout: float | None = DEFAULT_REQUEST_TIMEOUT,
+) -> CustomObjectsApi:
     """A CustomObjectsApi from the kubeconfig (or ``$KUBECONFIG``), else the in-cluster config."""
     from kubernetes import client, config
     from kubernetes.config.config_exception import ConfigException
@@ -50,8 +58,59 @@ def connect(kubeconfig: str | None = None, context: str | None = None) -> Custom
             config.load_incluster_config()
         except ConfigException:
             raise ClusterError(f"no usable kubeconfig: {kube_error}") from kube_error
-    # The client's own signatures are stricter than the subset hpo-rig relies on.
-    return cast(CustomObjectsApi, client.CustomObjectsApi())
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        # urllib3 logs a WARNING per retry; the one-line error says what failed (-v shows it).
+        logging.getLogger("urllib3").setLevel(logging.ERROR)
+    host = str(client.Configuration.get_default_copy().host or "")
+    return CheckedApi(client.CustomObjectsApi(), request_timeout, host.split("://")[-1])
+
+
+class CheckedApi:
+    """The client with a timeout on every request and its failures as ClusterErrors."""
+
+    def __init__(self, api: Any, request_timeout: float | None, host: str) -> None:
+        self._api = api
+        self._timeout = request_timeout or None  # 0 means no timeout, as in kubectl
+        self._host = host
+
+    def _call(self, method: str, version: str, plural: str, *args: Any, **kwargs: Any) -> Any:
+        if self._timeout is not None:
+            kwargs.setdefault("_request_timeout", self._timeout)
+        try:
+            return getattr(self._api, method)(KATIB_GROUP, version, *args, **kwargs)
+        except Exception as error:
+            failure = translate(error, plural, f"{KATIB_GROUP}/{version}", self._host)
+            if failure is error:
+                raise
+            raise failure from error
+
+    def get_namespaced_custom_object(
+        self, group: str, version: str, namespace: str, plural: str, name: str, **kwargs: Any
+    ) -> Any:
+        return self._call(
+            "get_namespaced_custom_object", version, plural, namespace, plural, name, **kwargs
+        )
+
+    def list_namespaced_custom_object(
+        self, group: str, version: str, namespace: str, plural: str, **kwargs: Any
+    ) -> Any:
+        return self._call(
+            "list_namespaced_custom_object", version, plural, namespace, plural, **kwargs
+        )
+
+    def create_namespaced_custom_object(
+        self, group: str, version: str, namespace: str, plural: str, body: Any, **kwargs: Any
+    ) -> Any:
+        return self._call(
+            "create_namespaced_custom_object", version, plural, namespace, plural, body, **kwargs
+        )
+
+    def delete_namespaced_custom_object(
+        self, group: str, version: str, namespace: str, plural: str, name: str, **kwargs: Any
+    ) -> Any:
+        return self._call(
+            "delete_namespaced_custom_object", version, plural, namespace, plural, name, **kwargs
+        )
 
 
 def version_of(api_version: str) -> str:
@@ -68,9 +127,10 @@ def get_experiment(
             KATIB_GROUP, version, namespace, EXPERIMENTS, name
         )
     except Exception as error:
-        if _status(error) == 404:
+        failure = _failure(error, version)
+        if isinstance(failure, NotFoundError) and not failure.missing_type:
             return None
-        raise ClusterError(f"reading experiment {namespace}/{name}: {_reason(error)}") from error
+        raise failure from error
     return dict(document)
 
 
@@ -90,11 +150,12 @@ def create_experiment(api: CustomObjectsApi, document: dict[str, Any]) -> dict[s
             KATIB_GROUP, version_of(str(document["apiVersion"])), namespace, EXPERIMENTS, document
         )
     except Exception as error:
-        if _status(error) is None:
-            raise
-        raise ClusterError(
-            f"creating experiment {namespace}/{metadata.get('name')}: {_reason(error)}"
-        ) from error
+        failure = _failure(error, version_of(str(document["apiVersion"])))
+        if isinstance(failure, NotFoundError) and failure.missing_type:
+            raise failure from error
+        # The webhook's refusal text (e.g. Katib's validation message) is in the body.
+        failure.args = (f"creating experiment {namespace}/{metadata.get('name')}: {failure}",)
+        raise failure from error
     return dict(created)
 
 
@@ -104,21 +165,15 @@ def delete_experiment(api: CustomObjectsApi, namespace: str, name: str, version:
             KATIB_GROUP, version, namespace, EXPERIMENTS, name, propagation_policy="Foreground"
         )
     except Exception as error:
-        if _status(error) == 404:
+        failure = _failure(error, version)
+        if isinstance(failure, NotFoundError) and not failure.missing_type:
             return
-        if _status(error) is None:
-            raise
-        raise ClusterError(f"deleting experiment {namespace}/{name}: {_reason(error)}") from error
+        raise failure from error
 
 
-def _status(error: Exception) -> int | None:
-    """The HTTP status of a kubernetes ApiException (None for any other error)."""
-    status = getattr(error, "status", None)
-    return status if isinstance(status, int) else None
-
-
-def _reason(error: Exception) -> str:
-    body = getattr(error, "body", None)
-    reason = getattr(error, "reason", None)
-    # The webhook's refusal text (e.g. Katib's validation message) is in the body.
-    return str(body or reason or error)
+def _failure(error: Exception, version: str) -> Exception:
+    """``error`` as a ClusterError (already one when it came through CheckedApi)."""
+    failure = translate(error, EXPERIMENTS, f"{KATIB_GROUP}/{version}")
+    if not isinstance(failure, ClusterError):
+        raise error
+    return failure

@@ -27,7 +27,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch) -> FakeCustomObjectsApi:
     fake = FakeCustomObjectsApi()
-    monkeypatch.setattr(cluster, "connect", lambda kubeconfig=None, context=None: fake)
+    monkeypatch.setattr(cluster, "connect", lambda *args, **kwargs: fake)
     monkeypatch.setattr(submit.time, "sleep", lambda seconds: None)
     return fake
 
@@ -196,6 +196,7 @@ def _args(**values: Any) -> Any:
         "api_version": "v1beta1",
         "kubeconfig": None,
         "context": None,
+        "request_timeout": 30.0,
         "interval": 0.0,
         "once": False,
     }

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hpo_rig import cluster
+from hpo_rig.duration import duration_argument
 from hpo_rig.experiment import Experiment, Objective, load_experiment
 from hpo_rig.trials import Trial, fetch_trials, load_trials
 
@@ -55,6 +56,18 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube)")
     parser.add_argument("--context", help="kubeconfig context")
+    add_request_timeout(parser)
+
+
+def add_request_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--request-timeout",
+        type=duration_argument,
+        default=cluster.DEFAULT_REQUEST_TIMEOUT,
+        metavar="DURATION",
+        help="how long one API request may take, as kubectl's (e.g. 30s, 1m; 0: no limit; "
+        "default: %(default)gs)",
+    )
 
 
 def check_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -66,13 +79,15 @@ def check_source(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 def snapshot(args: argparse.Namespace) -> Snapshot:
     if args.from_file is not None:
         return _from_file(args.from_file, args.experiment_file)
-    api = cluster.connect(args.kubeconfig, args.context)
+    api = cluster.connect(args.kubeconfig, args.context, args.request_timeout)
     document = cluster.get_experiment(
         api, args.namespace, args.experiment_name, cluster.version_of(args.api_version)
     )
     if document is None:
-        raise cluster.ClusterError(
-            f"no experiment {args.namespace}/{args.experiment_name} in the cluster"
+        raise cluster.NotFoundError(
+            f'Error from server (NotFound): experiments.kubeflow.org "{args.experiment_name}" '
+            f"not found in namespace {args.namespace}",
+            missing_type=False,
         )
     experiment = load_experiment(document)
     trials = fetch_trials(

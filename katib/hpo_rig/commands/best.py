@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from hpo_rig.commands._source import Snapshot, add_source_arguments, check_source, snapshot
+from hpo_rig.exitcodes import EPILOG
 from hpo_rig.experiment import ExperimentError
 from hpo_rig.table import format_value
 from hpo_rig.trials import Trial, best_trial, run_spec_command
@@ -31,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "spec.runSpec (primary container command and args); without a runSpec it is filled "
         "in from the Experiment's trial template (cluster or --experiment), else hpo-rig-train "
         "with one --flag=value per parameter, and the output says so.",
+        epilog=EPILOG,
     )
     add_source_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from hpo_rig.commands._source import Snapshot, add_source_arguments, check_source, snapshot
+from hpo_rig.exitcodes import EPILOG
 from hpo_rig.table import parameter_names
 from hpo_rig.trials import format_time, trial_list_document
 
@@ -21,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="JSON keeps Katib's own form (kubectl get trials -o json); CSV has one "
         "row per trial and one column per parameter and per metric (its value under the "
         "objective's strategy for the objective metric, the latest value for the others).",
+        epilog=EPILOG,
     )
     add_source_arguments(parser)
     parser.add_argument(

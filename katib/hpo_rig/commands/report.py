@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from hpo_rig.commands._source import add_source_arguments, check_source, snapshot
+from hpo_rig.exitcodes import EPILOG
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "NAME-parameters.png (each parameter against the objective), NAME-parallel.png "
         "(parallel coordinates) and NAME.html, which embeds them and a trial table and "
         "loads nothing from elsewhere.",
+        epilog=EPILOG,
     )
     add_source_arguments(parser)
     parser.add_argument(

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 
 from hpo_rig import cluster
+from hpo_rig.commands._source import add_request_timeout
+from hpo_rig.exitcodes import EPILOG
 from hpo_rig.validate import errors, validate_experiment
 
 LOG = logging.getLogger(__name__)
@@ -23,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="validate and create Experiments in the cluster",
         description="Create each Experiment of the files with the Kubernetes API. An existing "
         "Experiment of the same name is only deleted and recreated with --replace.",
+        epilog=EPILOG,
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="Experiment YAML ('-': stdin)")
     parser.add_argument("-n", "--namespace", help="override metadata.namespace")
@@ -40,6 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube)")
     parser.add_argument("--context", help="kubeconfig context")
+    add_request_timeout(parser)
     parser.set_defaults(func=run)
 
 
@@ -53,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     if errors([problem for _name, problem in findings]):
         print("nothing submitted: fix the problems above", file=sys.stderr)
         return 1
-    api = cluster.connect(args.kubeconfig, args.context)
+    api = cluster.connect(args.kubeconfig, args.context, args.request_timeout)
     status = 0
     for document in documents:
         if not _submit(api, document, args.replace, args.wait_deleted):

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from hpo_rig.commands._source import Snapshot, add_source_arguments, check_source, snapshot
+from hpo_rig.exitcodes import EPILOG
 from hpo_rig.table import summary, trial_table
 from hpo_rig.trials import FAILED, FINISHED_STATES, best_trial
 
@@ -24,6 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "finishes. With --from FILE the file is re-read each time (e.g. a local run's "
         "trials.json); it counts as finished once maxTrialCount trials (known from "
         "--experiment) have finished, or, without it, once no trial is left unfinished.",
+        epilog=EPILOG,
     )
     add_source_arguments(parser)
     parser.add_argument(
@@ -36,10 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(
     args: argparse.Namespace,
     parser: argparse.ArgumentParser,
-    out: TextIO = sys.stdout,
+    out: TextIO | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     check_source(parser, args)
+    out = out or sys.stdout
     clear = out.isatty()
     while True:
         view = snapshot(args)
