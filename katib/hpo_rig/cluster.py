@@ -142,6 +142,15 @@ def experiment_finished(document: dict[str, Any]) -> bool:
     )
 
 
+def experiment_outcome(document: dict[str, Any]) -> tuple[str, str] | None:
+    """``(Succeeded|Failed, message)`` once Katib marked the Experiment so, else None."""
+    conditions = (document.get("status") or {}).get("conditions") or []
+    for condition in reversed(conditions):
+        if condition.get("type") in FINISHED_CONDITIONS and str(condition.get("status")) == "True":
+            return str(condition["type"]), str(condition.get("message") or "")
+    return None
+
+
 def create_experiment(api: CustomObjectsApi, document: dict[str, Any]) -> dict[str, Any]:
     metadata = document.get("metadata") or {}
     namespace = str(metadata.get("namespace") or "default")

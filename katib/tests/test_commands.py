@@ -198,6 +198,7 @@ def _args(**values: Any) -> Any:
         "context": None,
         "request_timeout": 30.0,
         "interval": 0.0,
+        "timeout": None,
         "once": False,
     }
     return argparse.Namespace(**(defaults | values))
@@ -251,6 +252,76 @@ def test_watch_follows_the_cluster_until_the_experiment_succeeds(
     assert ("list", "v1beta1", "kubeflow", "trials", "katib.kubeflow.org/experiment=random") in (
         api.calls
     )
+
+
+def test_watch_exits_1_when_the_experiment_ends_failed(
+    api: FakeCustomObjectsApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    failed = [
+        {"type": "Running", "status": "False"},
+        {
+            "type": "Failed",
+            "status": "True",
+            "reason": "ExperimentFailed",
+            "message": "Experiment has failed because max failed count has reached",
+        },
+    ]
+    api.add("experiments", experiment_document(failed))
+    for item in trials_document()["items"]:
+        api.add("trials", item)
+    assert main(["watch", "random", "-i", "0"]) == 1
+    assert (
+        "experiment random Failed: Experiment has failed because max failed count has reached"
+        in capsys.readouterr().err
+    )
+
+
+def test_watch_from_a_file_fails_as_katib_at_max_failed_trials(tmp_path: Path) -> None:
+    # Katib v0.19.0 status_util.go: Failed + MetricsUnavailable (here 1 + 1) >= 2 fails it.
+    experiment = experiment_document()
+    experiment["spec"]["maxFailedTrialCount"] = 2
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    args = _args(from_file=TRIALS, experiment_file=path)
+    assert watch.run(args, watch.argparse.ArgumentParser(), io.StringIO(), pytest.fail) == 1
+
+
+def test_watch_times_out_with_exit_5(
+    api: FakeCustomObjectsApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.add("experiments", experiment_document(running()))
+    now = [0.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    args = _args(experiment_name="random", interval=4.0, timeout=10.0)
+    parser = watch.argparse.ArgumentParser()
+    assert watch.run(args, parser, io.StringIO(), sleep, lambda: now[0]) == 5
+    assert sleeps == [4.0, 4.0, 2.0]
+    assert "timed out waiting for experiment random to finish after 10s" in (
+        capsys.readouterr().err
+    )
+
+
+def test_watch_help_shows_the_interval_default_and_takes_durations(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["watch", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 10s)" in text
+    assert "5 --timeout ran out" in text
+    parser = watch.argparse.ArgumentParser()
+    subparsers = parser.add_subparsers()
+    watch.register(subparsers)
+    parsed = parser.parse_args(["watch", "x", "--timeout", "1h30m", "-i", "500ms"])
+    assert (parsed.timeout, parsed.interval) == (5400.0, 0.5)
+    with pytest.raises(SystemExit) as exit_info:
+        parser.parse_args(["watch", "x", "--timeout", "10 minutes"])
+    assert exit_info.value.code == 2
 
 
 def test_watch_stops_when_the_goal_is_reached(tmp_path: Path) -> None:

@@ -8,10 +8,13 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from hpo_rig import exitcodes
+from hpo_rig.cluster import experiment_outcome
 from hpo_rig.commands._source import Snapshot, add_source_arguments, check_source, snapshot
+from hpo_rig.duration import duration_argument
 from hpo_rig.exitcodes import EPILOG
 from hpo_rig.table import summary, trial_table
-from hpo_rig.trials import FAILED, FINISHED_STATES, best_trial
+from hpo_rig.trials import FAILED, FINISHED_STATES, METRICS_UNAVAILABLE, best_trial
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
 
@@ -24,12 +27,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "progress toward maxTrialCount and the best trial so far, until the experiment "
         "finishes. With --from FILE the file is re-read each time (e.g. a local run's "
         "trials.json); it counts as finished once maxTrialCount trials (known from "
-        "--experiment) have finished, or, without it, once no trial is left unfinished.",
+        "--experiment) have finished, or, without it, once no trial is left unfinished. "
+        "The exit code says how it ended: 0 Succeeded, 1 Failed, 5 --timeout ran out.",
         epilog=EPILOG,
     )
     add_source_arguments(parser)
     parser.add_argument(
-        "-i", "--interval", type=float, default=10.0, help="seconds between refreshes"
+        "-i",
+        "--interval",
+        type=duration_argument,
+        default=10.0,
+        metavar="DURATION",
+        help="time between refreshes, seconds or a duration such as 5s or 1m "
+        "(default: %(default)gs)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=duration_argument,
+        metavar="DURATION",
+        help="give up (exit 5) when the experiment has not finished after DURATION, "
+        "kubectl-style: 30s, 10m, 1h (default: wait until it finishes)",
     )
     parser.add_argument("--once", action="store_true", help="print the table once and exit")
     parser.set_defaults(func=lambda args: run(args, parser))
@@ -40,10 +57,13 @@ def run(
     parser: argparse.ArgumentParser,
     out: TextIO | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
     check_source(parser, args)
     out = out or sys.stdout
     clear = out.isatty()
+    timeout = getattr(args, "timeout", None)
+    deadline = clock() + timeout if timeout else None
     while True:
         view = snapshot(args)
         maximum = view.experiment.max_trial_count if view.experiment else None
@@ -52,25 +72,52 @@ def run(
         out.write(summary(view.name, view.trials, view.objective, maximum) + "\n")
         out.write(trial_table(view.trials, view.objective, view.experiment) + "\n\n")
         out.flush()
-        if args.once or is_complete(view):
-            return 0
-        sleep(args.interval)
+        ending = outcome(view)
+        if ending is not None:
+            state, message = ending
+            if state == "Failed":
+                print(f"experiment {view.name} Failed: {message}".rstrip(": "), file=sys.stderr)
+                return exitcodes.FAILED
+            return exitcodes.OK
+        if args.once:
+            return exitcodes.OK
+        if deadline is not None and clock() >= deadline:
+            print(
+                f"hpo-rig watch: error: timed out waiting for experiment {view.name} to finish "
+                f"after {timeout:g}s",
+                file=sys.stderr,
+            )
+            return exitcodes.TIMEOUT
+        wait = args.interval if deadline is None else min(args.interval, deadline - clock())
+        sleep(max(wait, 0.0))
 
 
-def is_complete(view: Snapshot) -> bool:
+def outcome(view: Snapshot) -> tuple[str, str] | None:
+    """How the experiment ended (``Succeeded``/``Failed`` and why), or None while it runs.
+
+    From a cluster, Katib's own condition. From a file, Katib's rule
+    (v0.19.0 pkg/controller.v1beta1/experiment/util/status_util.go,
+    UpdateExperimentStatusCondition): the goal reached succeeds; Failed plus
+    MetricsUnavailable trials reaching maxFailedTrialCount fail; maxTrialCount completed
+    trials succeed.
+    """
     if view.finished is not None:
-        return view.finished
-    done = [t for t in view.trials if t.state in FINISHED_STATES]
+        raw = view.experiment.raw if view.experiment else {}
+        return experiment_outcome(raw) if view.finished else None
     if goal_reached(view):
-        return True
+        return "Succeeded", "Experiment has succeeded because Objective goal has reached"
+    done = [t for t in view.trials if t.state in FINISHED_STATES]
     experiment = view.experiment
     if experiment is None or experiment.max_trial_count is None:
-        return bool(view.trials) and len(done) == len(view.trials)
-    failed = sum(t.state == FAILED for t in view.trials)
-    too_many_failed = (
-        experiment.max_failed_trial_count is not None and failed > experiment.max_failed_trial_count
-    )
-    return len(done) >= experiment.max_trial_count or too_many_failed
+        finished = bool(view.trials) and len(done) == len(view.trials)
+        return ("Succeeded", "") if finished else None
+    failed = sum(t.state in (FAILED, METRICS_UNAVAILABLE) for t in view.trials)
+    limit = experiment.max_failed_trial_count
+    if limit is not None and failed != 0 and failed >= limit:
+        return "Failed", "Experiment has failed because max failed count has reached"
+    if len(done) >= experiment.max_trial_count:
+        return "Succeeded", "Experiment has succeeded because max trial count has reached"
+    return None
 
 
 def goal_reached(view: Snapshot) -> bool:
