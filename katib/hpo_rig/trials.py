@@ -30,6 +30,16 @@ PENDING = "Pending"
 # Conditions after which Katib counts a trial as completed.
 FINISHED_STATES: tuple[str, ...] = (SUCCEEDED, FAILED, KILLED, EARLY_STOPPED, METRICS_UNAVAILABLE)
 STRATEGIES: tuple[str, ...] = ("min", "max", "latest")
+# The reasons and messages Katib's trial controller writes (v0.19.0
+# pkg/controller.v1beta1/trial/trial_controller_util.go: TrialMetricsUnavailableReason is
+# "MetricsUnavailable", without the Trial prefix the others have).
+FINISHED_REASONS: dict[str, tuple[str, str]] = {
+    SUCCEEDED: ("TrialSucceeded", "Trial has succeeded"),
+    FAILED: ("TrialFailed", "Trial has failed"),
+    KILLED: ("TrialKilled", "Trial is killed"),
+    EARLY_STOPPED: ("TrialEarlyStopped", "Trial is early stopped"),
+    METRICS_UNAVAILABLE: ("MetricsUnavailable", "Metrics are not available"),
+}
 # Katib's placeholder for a metric never reported (pkg/controller.v1beta1/consts, v0.19.0).
 UNAVAILABLE = "unavailable"
 
@@ -110,12 +120,21 @@ class Trial:
             return None
         return metric.value(strategy or self.metric_strategy(objective))
 
-    def metric_strategy(self, objective: Objective) -> str:
+    def metric_strategy(self, objective: Objective, metric: str | None = None) -> str:
+        """The trial's ``metricStrategies`` entry for ``metric`` (default: the objective
+        metric), else Katib's default, which is the same for additional metrics (v0.19.0
+        experiment_defaults.go setDefaultObjective: max when maximising, min when minimising)."""
+        name = metric or objective.metric
         spec_objective = (self.raw.get("spec") or {}).get("objective") or {}
         for item in spec_objective.get("metricStrategies") or []:
-            if item.get("name") == objective.metric and item.get("value") in STRATEGIES:
+            if item.get("name") == name and item.get("value") in STRATEGIES:
                 return str(item["value"])
         return default_strategy(objective)
+
+    def metric_value(self, name: str, objective: Objective) -> float | None:
+        """Any metric of the trial under its Katib strategy."""
+        metric = self.metrics.get(name)
+        return None if metric is None else metric.value(self.metric_strategy(objective, name))
 
 
 def default_strategy(objective: Objective) -> str:
@@ -282,8 +301,9 @@ def trial_document(
             _condition(RUNNING, running, "TrialRunning", "Trial is running", started or stamp)
         )
     if state not in (CREATED, RUNNING):
+        default_reason, default_message = FINISHED_REASONS[state]
         conditions.append(
-            _condition(state, "True", reason or f"Trial{state}", message or state, stamp)
+            _condition(state, "True", reason or default_reason, message or default_message, stamp)
         )
     status: dict[str, Any] = {"conditions": conditions}
     if started is not None:

@@ -161,3 +161,49 @@ def test_best_trial_counts_running_trials_and_falls_back_to_latest() -> None:
     best = best_trial(parse_trials(document), MAXIMIZE)
     assert best is not None
     assert (best.name, best.state) == ("random-zq5w7rty", "Running")
+
+
+def test_metrics_unavailable_reason_is_katibs_constant() -> None:
+    # Katib v0.19.0 trial_controller_util.go: TrialMetricsUnavailableReason = "MetricsUnavailable".
+    document = trial_document(
+        name="t",
+        namespace="kubeflow",
+        experiment="e",
+        assignments={},
+        state="MetricsUnavailable",
+        created=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    last = document["status"]["conditions"][-1]
+    assert (last["type"], last["reason"], last["message"]) == (
+        "MetricsUnavailable",
+        "MetricsUnavailable",
+        "Metrics are not available",
+    )
+
+
+def test_additional_metrics_default_to_the_objectives_direction() -> None:
+    # Katib v0.19.0 experiment_defaults.go: additional metrics get max/min too, not latest.
+    document = json.loads(TRIALS.read_text())
+    del document["items"][0]["spec"]["objective"]["metricStrategies"]
+    document["items"][0]["status"]["observation"]["metrics"][1]["latest"] = "0.9300"
+    trial = parse_trials(document)[0]
+    assert trial.metric_value("Train-accuracy", MAXIMIZE) == pytest.approx(0.985)
+    minimize = Objective("minimize", "Validation-accuracy")
+    assert trial.metric_value("Train-accuracy", minimize) == pytest.approx(0.92)
+
+
+def test_local_trials_record_katibs_default_strategies_for_additional_metrics() -> None:
+    import yaml
+
+    from hpo_rig.engine.katib_format import metric_strategies
+    from hpo_rig.experiment import load_experiment
+
+    path = Path(__file__).parent / "fixtures" / "examples" / "v1beta1-random.yaml"
+    document = yaml.safe_load(path.read_text())
+    document["spec"]["objective"].pop("metricStrategies", None)
+    document["spec"]["objective"]["additionalMetricNames"] = ["Train-accuracy"]
+    strategies = metric_strategies(load_experiment(document))
+    assert {s["name"]: s["value"] for s in strategies} == {
+        "Validation-accuracy": "max",
+        "Train-accuracy": "max",
+    }

@@ -20,8 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export",
         help="export trials as JSON or CSV",
         description="JSON keeps Katib's own form (kubectl get trials -o json); CSV has one "
-        "row per trial and one column per parameter and per metric (its value under the "
-        "objective's strategy for the objective metric, the latest value for the others).",
+        "row per trial and one column per parameter and per metric, each under its Katib "
+        "metric strategy (the trial's metricStrategies, else max when maximizing, min when "
+        "minimizing, for additional metrics too).",
         epilog=EPILOG,
     )
     add_source_arguments(parser)
@@ -66,10 +67,8 @@ def to_csv(view: Snapshot) -> str:
             metric = trial.metrics.get(name)
             if metric is None:
                 values.append("")
-            elif name == view.objective.metric:
-                values.append(_text(trial.objective_value(view.objective)))
             else:
-                values.append(_text(metric.value("latest")))
+                values.append(_text(trial.metric_value(name, view.objective)))
         writer.writerow(
             [
                 trial.name,

@@ -17,13 +17,13 @@ TRIAL_API_VERSION = "kubeflow.org/v1beta1"
 
 
 def metric_strategies(experiment: Experiment) -> list[dict[str, str]]:
-    """Katib's defaults (objective: max when maximising, min when minimising; others:
-    latest) overridden by the Experiment's own ``metricStrategies``."""
+    """Katib's defaults overridden by the Experiment's own ``metricStrategies``: for the
+    objective and every additional metric alike, max when maximising, min when minimising
+    (Katib v0.19.0 pkg/apis/controller/experiments/v1beta1/experiment_defaults.go,
+    setDefaultObjective)."""
     objective = experiment.objective
-    strategies = {name: "latest" for name in objective.metrics}
-    strategies[objective.metric] = {"maximize": "max", "minimize": "min"}.get(
-        objective.type, "latest"
-    )
+    default = {"maximize": "max", "minimize": "min"}.get(objective.type, "latest")
+    strategies = {name: default for name in objective.metrics}
     raw = experiment.raw.get("spec", {}).get("objective", {}).get("metricStrategies") or []
     for item in raw:
         if isinstance(item, dict) and "name" in item and "value" in item:
