@@ -61,8 +61,13 @@ def connect(
     if not logging.getLogger().isEnabledFor(logging.DEBUG):
         # urllib3 logs a WARNING per retry; the one-line error says what failed (-v shows it).
         logging.getLogger("urllib3").setLevel(logging.ERROR)
-    host = str(client.Configuration.get_default_copy().host or "")
-    return CheckedApi(client.CustomObjectsApi(), request_timeout, host.split("://")[-1])
+    configuration = client.Configuration.get_default_copy()
+    # urllib3 would try each request 4 times (Retry.DEFAULT): a hung server would cost four
+    # request timeouts. One retry covers a dropped connection; kubectl does not retry.
+    configuration.retries = 1
+    host = str(configuration.host or "")
+    api = client.CustomObjectsApi(client.ApiClient(configuration))
+    return CheckedApi(api, request_timeout, host.split("://")[-1])
 
 
 class CheckedApi:

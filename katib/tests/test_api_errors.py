@@ -123,3 +123,53 @@ def test_the_real_cli_prints_only_the_line(tmp_path: Path) -> None:
     assert result.returncode == exitcodes.CLUSTER
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "was refused" in result.stderr
+
+
+def test_a_hung_server_costs_two_request_timeouts_at_most(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    stand_in = StandInApiServer("hang")
+    try:
+        config = stand_in.kubeconfig(tmp_path / "kubeconfig")
+        started = time.monotonic()
+        code = main(["best", "random", "--kubeconfig", str(config), "--request-timeout", "1s"])
+        elapsed = time.monotonic() - started
+    finally:
+        stand_in.close()
+    assert code == exitcodes.CLUSTER
+    assert elapsed < 3.5
+    assert "timed out" in _one_line_error(capsys, "best")
+
+
+def test_a_plain_text_404_means_the_resource_type_is_missing() -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    from hpo_rig.apierrors import NotFoundError, translate
+
+    # Older API servers answer an unserved path with text, not a Status.
+    error = ApiException(status=404, reason="Not Found")
+    error.body = "404 page not found\n"
+    failure = translate(error, "experiments", "kubeflow.org/v1beta1")
+    assert isinstance(failure, NotFoundError)
+    assert failure.missing_type
+    assert failure.exit_code == exitcodes.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("30s", 30.0), ("10m", 600.0), ("1h", 3600.0), ("1h30m", 5400.0), ("500ms", 0.5), ("5", 5.0)],
+)
+def test_durations_read_as_kubectl_does(text: str, seconds: float) -> None:
+    from hpo_rig.duration import parse_duration
+
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "10 minutes", "m", "1d", "-5s"])
+def test_bad_durations_are_refused(text: str) -> None:
+    from hpo_rig.duration import parse_duration
+
+    with pytest.raises(ValueError, match="invalid duration"):
+        parse_duration(text)
