@@ -94,33 +94,37 @@ def check_update(experiment: dict[str, Any], change: dict[str, int]) -> dict[str
     """The fields that change, after validator.go's rules for an update; BudgetRefused if not."""
     spec = experiment.get("spec") or {}
     status = experiment.get("status") or {}
-    new = {**{k: spec.get(k) for k in change}, **change}
-    merged = {
-        key: new.get(key, spec.get(key))
+    merged: dict[str, int | None] = {
+        key: change.get(key, _int_or_none(spec.get(key)))
         for key in ("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount")
     }
+    max_trials, parallel, max_failed = (
+        merged["maxTrialCount"],
+        merged["parallelTrialCount"],
+        merged["maxFailedTrialCount"],
+    )
     errors = []
-    if merged["maxFailedTrialCount"] is not None and merged["maxFailedTrialCount"] < 0:
-        errors.append(_invalid("maxFailedTrialCount", merged, "should not be less than 0"))
-    if merged["maxTrialCount"] is not None and merged["maxTrialCount"] <= 0:
-        errors.append(_invalid("maxTrialCount", merged, "must be greater than 0"))
-    if merged["parallelTrialCount"] is not None and merged["parallelTrialCount"] <= 0:
-        errors.append(_invalid("parallelTrialCount", merged, "must be greater than 0"))
-    if merged["maxTrialCount"] is not None:
-        for key in ("maxFailedTrialCount", "parallelTrialCount"):
-            if merged[key] is not None and merged[key] > merged["maxTrialCount"]:
-                errors.append(
-                    _invalid(key, merged, "should be less than or equal to spec.maxTrialCount")
-                )
+    if max_failed is not None and max_failed < 0:
+        errors.append(_invalid("maxFailedTrialCount", max_failed, "should not be less than 0"))
+    if max_trials is not None and max_trials <= 0:
+        errors.append(_invalid("maxTrialCount", max_trials, "must be greater than 0"))
+    if parallel is not None and parallel <= 0:
+        errors.append(_invalid("parallelTrialCount", parallel, "must be greater than 0"))
+    if max_trials is not None:
+        bound = "should be less than or equal to spec.maxTrialCount"
+        if max_failed is not None and max_failed > max_trials:
+            errors.append(_invalid("maxFailedTrialCount", max_failed, bound))
+        if parallel is not None and parallel > max_trials:
+            errors.append(_invalid("parallelTrialCount", parallel, bound))
     patch = {key: value for key, value in change.items() if spec.get(key) != value}
     if patch:  # validator.go checks the restart rules only when the spec changes
         if _completed(status) and not _restartable(spec, status):
             policy = spec.get("resumePolicy") or "Never"
             errors.append(f'spec.resumePolicy: Invalid value: "{policy}": {RESTART_MESSAGE}')
         trials = int(status.get("trials") or 0)
-        if merged["maxTrialCount"] is not None and merged["maxTrialCount"] <= trials:
+        if max_trials is not None and max_trials <= trials:
             errors.append(
-                _invalid("maxTrialCount", merged, "must be greater than status.trials count")
+                _invalid("maxTrialCount", max_trials, "must be greater than status.trials count")
             )
     if errors:
         # field.ErrorList's aggregate form: "[a, b]" for several, the error alone for one.
@@ -128,9 +132,13 @@ def check_update(experiment: dict[str, Any], change: dict[str, int]) -> dict[str
     return patch
 
 
-def _invalid(key: str, values: dict[str, Any], detail: str) -> str:
+def _invalid(key: str, value: int, detail: str) -> str:
     # k8s.io/apimachinery field.Invalid's Error(): "<path>: Invalid value: <value>: <detail>".
-    return f"spec.{key}: Invalid value: {values[key]}: {detail}"
+    return f"spec.{key}: Invalid value: {value}: {detail}"
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _condition_true(status: dict[str, Any], kind: str) -> dict[str, Any] | None:
