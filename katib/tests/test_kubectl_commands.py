@@ -345,6 +345,27 @@ def test_delete_yes_reports_each_missing_one_and_deletes_the_rest(
     assert captured.out == 'experiment.kubeflow.org "random" deleted\n'
 
 
+def test_delete_goes_on_after_a_refusal(
+    api: AdminApi, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.add("experiments", experiment())
+    api.add("experiments", experiment("other"))
+    original = api.get_namespaced_custom_object
+
+    def get(group: str, version: str, namespace: str, plural: str, name: str, **kw: Any) -> Any:
+        if name == "random":
+            raise ApiException(status=403, reason="Forbidden")
+        return original(group, version, namespace, plural, name, **kw)
+
+    monkeypatch.setattr(api, "get_namespaced_custom_object", get)
+    assert main(["delete", "random", "other", "--yes"]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "hpo-rig delete: error: reading experiment kubeflow/random: Forbidden\n"
+    )
+    assert captured.out == 'experiment.kubeflow.org "other" deleted\n'
+
+
 def test_delete_help_lists_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     for command in ("list", "delete", "logs", "budget", "metrics"):
         with pytest.raises(SystemExit):

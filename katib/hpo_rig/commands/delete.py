@@ -69,12 +69,12 @@ def run(
     version = cluster.version_of(args.api_version)
     status = 0
     for name in names:
-        if cluster.get_experiment(api, args.namespace, name, version) is None:
-            # kubectl reports each missing object and goes on with the others.
-            print(not_found(RESOURCES, name), file=err)
-            status = 1
-            continue
         try:
+            if cluster.get_experiment(api, args.namespace, name, version) is None:
+                # kubectl reports each missing object and goes on with the others.
+                print(not_found(RESOURCES, name), file=err)
+                status = 1
+                continue
             cluster.delete_experiment(api, args.namespace, name, version)
         except cluster.ClusterError as error:
             print(f"hpo-rig delete: error: {error}", file=err)
