@@ -26,6 +26,11 @@ COMMANDS: tuple[str, ...] = (
     "best",
     "report",
     "run",
+    "list_",
+    "delete",
+    "logs",
+    "budget",
+    "metrics",
 )
 
 

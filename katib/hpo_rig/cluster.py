@@ -8,7 +8,7 @@ timeouts) leaves this module as a ``ClusterError`` carrying its exit code.
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from hpo_rig.apierrors import ClusterError, NotFoundError, translate
 from hpo_rig.trials import KATIB_GROUP
@@ -191,3 +191,80 @@ def _failure(error: Exception, version: str) -> Exception:
     if not isinstance(failure, ClusterError):
         raise error
     return failure
+
+
+# --- kubectl-style commands (list, delete, logs, budget) -------------------------------------
+
+
+class ExperimentAdminApi(CustomObjectsApi, Protocol):
+    """What `hpo-rig list` and `hpo-rig budget` need beyond CustomObjectsApi."""
+
+    def list_cluster_custom_object(
+        self, group: str, version: str, plural: str, **kwargs: Any
+    ) -> Any: ...
+
+    def patch_namespaced_custom_object(
+        self,
+        group: str,
+        version: str,
+        namespace: str,
+        plural: str,
+        name: str,
+        body: Any,
+        **kwargs: Any,
+    ) -> Any: ...
+
+
+class CoreV1Api(Protocol):
+    """The subset of kubernetes.client.CoreV1Api `hpo-rig logs` uses."""
+
+    def list_namespaced_pod(self, namespace: str, **kwargs: Any) -> Any: ...
+
+    def read_namespaced_pod_log(self, name: str, namespace: str, **kwargs: Any) -> Any: ...
+
+
+def connect_admin(kubeconfig: str | None = None, context: str | None = None) -> ExperimentAdminApi:
+    """``connect``'s CustomObjectsApi, typed with the list-all and patch calls."""
+    return cast(ExperimentAdminApi, connect(kubeconfig, context))
+
+
+def connect_core(kubeconfig: str | None = None, context: str | None = None) -> CoreV1Api:
+    """A CoreV1Api (pods and their logs) from the same configuration as ``connect``."""
+    from kubernetes import client
+
+    connect(kubeconfig, context)  # loads the kubeconfig or the in-cluster config
+    return cast(CoreV1Api, client.CoreV1Api())
+
+
+def list_experiments(
+    api: ExperimentAdminApi, namespace: str | None, version: str = "v1beta1"
+) -> list[dict[str, Any]]:
+    """The Experiments of ``namespace``, or of every namespace when it is None (``-A``)."""
+    try:
+        if namespace is None:
+            listing = api.list_cluster_custom_object(KATIB_GROUP, version, EXPERIMENTS)
+        else:
+            listing = api.list_namespaced_custom_object(
+                KATIB_GROUP, version, namespace, EXPERIMENTS
+            )
+    except Exception as error:
+        failure = _failure(error, version)
+        where = "all namespaces" if namespace is None else f"namespace {namespace}"
+        failure.args = (f"listing experiments in {where}: {failure}",)
+        raise failure from error
+    return [dict(item) for item in (listing or {}).get("items") or []]
+
+
+def patch_experiment(
+    api: ExperimentAdminApi, namespace: str, name: str, version: str, patch: dict[str, Any]
+) -> dict[str, Any]:
+    """A JSON merge patch (the client's default content type for custom objects)."""
+    try:
+        patched = api.patch_namespaced_custom_object(
+            KATIB_GROUP, version, namespace, EXPERIMENTS, name, patch
+        )
+    except Exception as error:
+        failure = _failure(error, version)
+        failure.args = (f"updating experiment {namespace}/{name}: {failure}",)
+        raise failure from error
+    return dict(patched)

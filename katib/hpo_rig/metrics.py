@@ -10,7 +10,7 @@ matches whose name is a wanted metric, and the trial controller then folds the v
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 UNAVAILABLE = "unavailable"
@@ -53,13 +53,35 @@ def parse_line(
         return []
     found: list[tuple[str, str]] = []
     for pattern in patterns:
-        for match in pattern.finditer(line):
-            if match.lastindex is None or match.lastindex < 2:
-                continue
-            name, value = match.group(1).strip(), (match.group(2) or "").strip()
+        # Go's FindAllStringSubmatch: a regexp with fewer than two groups yields nothing; a
+        # group that did not take part reads "".
+        if pattern.groups < 2:
+            continue
+        for match in go_find_all(pattern, line):
+            name, value = (match.group(1) or "").strip(), (match.group(2) or "").strip()
             if name in names:
                 found.append((name, value))
     return found
+
+
+def go_find_all(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """Successive matches as Go's ``FindAll`` finds them (regexp.go allMatches): after an empty
+    match the search moves one character on, and an empty match right after the previous
+    match is dropped (Python's ``finditer`` differs on both)."""
+    position, previous_end = 0, -1
+    while position <= len(text):
+        match = pattern.search(text, position)
+        if match is None:
+            return
+        accept = True
+        if match.end() == position:  # an empty match where the search began
+            accept = match.start() != previous_end
+            position += 1
+        else:
+            position = match.end()
+        previous_end = match.end()
+        if accept:
+            yield match
 
 
 class MetricsCollector:
