@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from hpo_rig.experiment import V1BETA1
+
+# The Katib release whose webhook and suggestion services hpo_rig.validate follows.
+KATIB_RULES = {V1BETA1: f"Katib v0.19.0 ({V1BETA1})"}
 
 DESCRIPTION = """\
 Run a Katib Experiment locally: Optuna suggests the parameters (mapped from the Experiment's
@@ -17,8 +23,9 @@ command again to resume an interrupted run."""
 
 EPILOG = """\
 exit status: 0 the experiment succeeded (goal or trial limit reached), 1 it failed
-(maxFailedTrialCount reached) or could not run, 2 usage error or an algorithm without a
-local equivalent, 130 interrupted (state kept; rerun to resume)."""
+(maxFailedTrialCount reached) or could not run, 2 usage error, an Experiment Katib would
+refuse (judged as `hpo-rig validate` does, before any trial starts) or an algorithm without
+a local equivalent, 130 interrupted (state kept; rerun to resume)."""
 
 
 def register(subparsers: Any) -> None:
@@ -115,6 +122,31 @@ def _count(text: str) -> int:
     return value
 
 
+def _admitted(path: Path, text: str) -> bool:
+    """Judge the Experiment as `hpo-rig validate` does (the same code), before any trial
+    starts: print each problem and warning; False if any problem would make Katib refuse it."""
+    from hpo_rig.validate import errors, validate_text
+
+    problems = validate_text(text)
+    for problem in problems:
+        print(f"hpo-rig run: {path}: {problem}", file=sys.stderr)
+    refused = errors(problems)
+    if refused:
+        print(
+            f"hpo-rig run: error: {path}: {len(refused)} problem(s) found as "
+            f"{_judged_against(text)} would; no trial started",
+            file=sys.stderr,
+        )
+    return not refused
+
+
+def _judged_against(text: str) -> str:
+    """Which Katib the rules came from (the API version of the file's Experiment)."""
+    match = re.search(r"^apiVersion:\s*['\"]?(kubeflow\.org/\w+)", text, re.MULTILINE)
+    version = match.group(1) if match else V1BETA1
+    return KATIB_RULES.get(version, f"Katib's {version} rules")
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here: Optuna takes a moment to import, which other subcommands need not pay.
     from hpo_rig.engine import AlgorithmError, EarlyStoppingError, SearchSpaceError, StateError
@@ -125,9 +157,16 @@ def run(args: argparse.Namespace) -> int:
 
     out = sys.stdout
     try:
-        experiment = load_experiment(args.experiment)
-    except (ExperimentError, OSError) as error:
+        text = args.experiment.read_text(encoding="utf-8")
+    except OSError as error:
         print(f"hpo-rig run: error: {error}", file=sys.stderr)
+        return 2
+    if not _admitted(args.experiment, text):
+        return 2
+    try:
+        experiment = load_experiment(text)
+    except ExperimentError as error:
+        print(f"hpo-rig run: error: {args.experiment}: {error}", file=sys.stderr)
         return 2
     workdir = args.workdir or Path("hpo-rig-runs") / experiment.name
     parallel = args.parallel
