@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from hpo_rig import __version__
+from hpo_rig.yamlio import InputFileError
 
 # Order of the subcommands in `hpo-rig --help`.
 COMMANDS: tuple[str, ...] = (
@@ -54,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.func(args))
+    except InputFileError as error:
+        # A malformed, unreadable or oversized input file: the user's to fix (usage, 2).
+        print(f"hpo-rig {args.command}: error: {error}", file=sys.stderr)
+        return 2
     except (OSError, ValueError) as error:
         # Bad input files, unreadable Experiments, cluster refusals: a message, not a trace.
         print(f"hpo-rig {args.command}: error: {error}", file=sys.stderr)

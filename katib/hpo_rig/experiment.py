@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from hpo_rig.gotemplate import GoTemplateError, render_go_template
+from hpo_rig.yamlio import load_all, parse_all
 
 V1BETA1 = "kubeflow.org/v1beta1"
 V1ALPHA3 = "kubeflow.org/v1alpha3"
@@ -199,10 +200,9 @@ def _load_document(source: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(source, Mapping):
         return source
     if isinstance(source, Path) or ("\n" not in source and Path(source).is_file()):
-        text = Path(source).read_text(encoding="utf-8")
+        documents = load_all(source)
     else:
-        text = source
-    documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        documents = parse_all(source, "<experiment>")
     experiments = [
         doc for doc in documents if isinstance(doc, Mapping) and doc.get("kind") == "Experiment"
     ]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
 from hpo_rig.experiment import V1BETA1
+from hpo_rig.yamlio import InputFileError, parse_all, read_input
 
 # The Katib release whose webhook and suggestion services hpo_rig.validate follows.
 KATIB_RULES = {V1BETA1: f"Katib v0.19.0 ({V1BETA1})"}
@@ -22,10 +22,11 @@ prints, so `hpo-rig best/report/export --from WORKDIR/trials.json` read them. Ru
 command again to resume an interrupted run."""
 
 EPILOG = """\
-exit status: 0 the experiment succeeded (goal or trial limit reached), 1 it failed
-(maxFailedTrialCount reached) or could not run, 2 usage error, an Experiment Katib would
-refuse (judged as `hpo-rig validate` does, before any trial starts) or an algorithm without
-a local equivalent, 130 interrupted (state kept; rerun to resume)."""
+exit status: 0 the experiment succeeded (goal or trial limit reached); 1 it failed
+(maxFailedTrialCount reached) or could not run; 2 usage error, an unreadable, malformed or
+oversized (over 10 MB) Experiment file, an Experiment Katib would refuse (judged as
+`hpo-rig validate` does, before any trial starts) or an algorithm without a local
+equivalent; 130 interrupted (state kept; rerun to resume)."""
 
 
 def register(subparsers: Any) -> None:
@@ -122,7 +123,7 @@ def _count(text: str) -> int:
     return value
 
 
-def _admitted(path: Path, text: str) -> bool:
+def _admitted(path: Path, text: str, documents: list[Any]) -> bool:
     """Judge the Experiment as `hpo-rig validate` does (the same code), before any trial
     starts: print each problem and warning; False if any problem would make Katib refuse it."""
     from hpo_rig.validate import errors, validate_text
@@ -134,16 +135,20 @@ def _admitted(path: Path, text: str) -> bool:
     if refused:
         print(
             f"hpo-rig run: error: {path}: {len(refused)} problem(s) found as "
-            f"{_judged_against(text)} would; no trial started",
+            f"{_judged_against(documents)} would; no trial started",
             file=sys.stderr,
         )
     return not refused
 
 
-def _judged_against(text: str) -> str:
+def _judged_against(documents: list[Any]) -> str:
     """Which Katib the rules came from (the API version of the file's Experiment)."""
-    match = re.search(r"^apiVersion:\s*['\"]?(kubeflow\.org/\w+)", text, re.MULTILINE)
-    version = match.group(1) if match else V1BETA1
+    versions = [
+        d.get("apiVersion")
+        for d in documents
+        if isinstance(d, dict) and d.get("kind") == "Experiment"
+    ]
+    version = str(versions[0]) if versions else V1BETA1
     return KATIB_RULES.get(version, f"Katib's {version} rules")
 
 
@@ -157,11 +162,12 @@ def run(args: argparse.Namespace) -> int:
 
     out = sys.stdout
     try:
-        text = args.experiment.read_text(encoding="utf-8")
-    except OSError as error:
+        text = read_input(args.experiment)
+        documents = parse_all(text, str(args.experiment))
+    except InputFileError as error:
         print(f"hpo-rig run: error: {error}", file=sys.stderr)
         return 2
-    if not _admitted(args.experiment, text):
+    if not _admitted(args.experiment, text, documents):
         return 2
     try:
         experiment = load_experiment(text)
