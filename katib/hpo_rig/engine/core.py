@@ -17,7 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -433,6 +433,8 @@ class Engine:
                 # A bug or a second interrupt must not leave trials running unattended.
                 for active in self.active.values():
                     active.handle.kill()
+                with suppress(Exception):
+                    self._save()  # running trials stay Running: a rerun repairs and reruns them
                 raise
             self._save()
             self.view.refresh(self.state.trials, self._header())
@@ -440,6 +442,9 @@ class Engine:
             return result
 
     def _interrupt(self) -> None:
+        if self.interrupted:
+            # A second Ctrl-C (or SIGTERM, SIGHUP) during the grace period: stop at once.
+            raise KeyboardInterrupt
         self.interrupted = True
 
     def _loop(self) -> RunResult:
@@ -451,6 +456,11 @@ class Engine:
                     self._save()
                 return verdict
             if self.interrupted:
+                if self.active:
+                    self.view.say(
+                        f"stopping {len(self.active)} trial(s) (grace "
+                        f"{self.options.grace_seconds:g}s); interrupt again to kill them at once"
+                    )
                 self._stop_all(CREATED)
                 return RunResult(
                     EXIT_INTERRUPTED,
@@ -523,7 +533,8 @@ def _locked(path: Path) -> Iterator[None]:
 
 @contextmanager
 def _signals(callback: Any) -> Iterator[None]:
-    """SIGINT and SIGTERM ask the loop to stop its trials and exit, instead of raising."""
+    """SIGINT, SIGTERM and SIGHUP (the terminal or SSH session closed) ask the loop to stop
+    its trials and exit, instead of raising; a second one raises KeyboardInterrupt."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         callback()
@@ -531,7 +542,9 @@ def _signals(callback: Any) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     try:
         yield
     finally:

@@ -3,7 +3,8 @@
 Both runners hand back a :class:`TrialHandle` whose ``stdout`` carries the trial's stdout and
 stderr together, as Katib's StdOut collector sees them (it runs ``command 2>&1 | tee``).
 Trials run in their own process group, so a Ctrl-C at the terminal reaches the engine only
-and the engine decides how to stop them.
+and the engine decides how to stop them, behind a guard (guard.py) that ends them when the
+engine dies, even of SIGKILL.
 """
 
 from __future__ import annotations
@@ -129,9 +130,19 @@ def remove_leftovers(pid: int | None, pid_start: str | None, container: str | No
         _signal_group(pid, signal.SIGKILL)
 
 
-def _popen(command: list[str], env: Mapping[str, str] | None, cwd: Path) -> subprocess.Popen[str]:
+# Started in front of every trial: it ends the trial when the engine dies (see guard.py).
+GUARD = Path(__file__).with_name("guard.py")
+
+
+def _popen(
+    command: list[str], env: Mapping[str, str] | None, cwd: Path, container: str | None = None
+) -> subprocess.Popen[str]:
+    # -I: the trial's PYTHON* variables are the trial's, not the guard's.
+    guard = [sys.executable, "-I", str(GUARD), str(os.getpid())]
+    if container is not None:
+        guard += ["--container", container]
     return subprocess.Popen(
-        command,
+        [*guard, "--", *command],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -319,7 +330,9 @@ class DockerRunner:
         slots, wanted = self.gpu_slots, gpu_limit(run.resources)
         devices = slots.acquire(trial_name, wanted) if slots and wanted else None
         try:
-            process = _popen(self.command(trial_name, run, devices), None, workdir)
+            process = _popen(
+                self.command(trial_name, run, devices), None, workdir, container_name(trial_name)
+            )
         except BaseException:
             if slots is not None:
                 slots.release(trial_name)
