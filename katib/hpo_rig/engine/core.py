@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import queue
 import random
+import re
 import signal
 import threading
 import time
@@ -28,9 +29,11 @@ import optuna
 from hpo_rig.engine import katib_format, space
 from hpo_rig.engine.earlystop import MedianStop, RuleTracker, StopRule
 from hpo_rig.engine.runners import (
+    DOCKER_START_FAILURES,
     Runner,
     RunnerError,
     TrialHandle,
+    docker_start_error,
     process_start_time,
     remove_leftovers,
 )
@@ -59,6 +62,10 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 LIVE_SAVE_SECONDS = 5.0
+
+# docker/cli run.go reportError: "See 'docker run --help'."; older CLIs "Run 'docker run
+# --help' for more information".
+_DOCKER_HINT = re.compile(r"^(See|Run) 'docker [a-z ]+ --help'")
 
 # Kubernetes' random name suffix alphabet (k8s.io/apimachinery/pkg/util/rand), as Katib uses.
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -331,7 +338,9 @@ class Engine:
             record.transition(EARLY_STOPPED)
         elif code != 0:
             ended = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-            record.transition(FAILED, f"Trial has failed. Job message: {ended}{self._tail(record)}")
+            record.transition(
+                FAILED, f"Trial has failed. Job message: {ended}{self._tail(record, code)}"
+            )
         elif not record.objective_values:
             record.transition(METRICS_UNAVAILABLE)
         else:
@@ -339,13 +348,17 @@ class Engine:
         self._tell(active)
         self.view.finished(record, self._done(), self.max_trials)
 
-    def _tail(self, record: TrialRecord) -> str:
+    def _tail(self, record: TrialRecord, code: int) -> str:
         try:
             lines = (self.workdir / record.log).read_text(errors="replace").strip().splitlines()
         except OSError:
             return ""
+        if self.runner.name == "docker" and code in DOCKER_START_FAILURES:
+            said = docker_start_error(lines)
+            if said is not None:
+                return f": {said[:400]}"
         # The docker CLI ends its own errors with a usage hint; the error is the line before.
-        lines = [line for line in lines if line and not line.startswith("Run 'docker run --help'")]
+        lines = [line for line in lines if line and not _DOCKER_HINT.match(line)]
         return f": {lines[-1][:200]}" if lines else ""
 
     def _stop_all(self, stop_as: str) -> None:

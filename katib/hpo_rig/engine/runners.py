@@ -346,6 +346,24 @@ class DockerRunner:
         )
 
 
+# The docker CLI's own exit codes for a container it could not run (docker/cli
+# cli/command/container/run.go runStartContainerErr: 125 daemon error, 126 cannot invoke,
+# 127 not found); the container's own command never gets to run.
+DOCKER_START_FAILURES = (125, 126, 127)
+
+
+def docker_start_error(lines: list[str]) -> str | None:
+    """What the docker CLI said when it could not start the container, e.g. ``Unable to find
+    image 'x:latest' locally; docker: Error response from daemon: pull access denied ...``.
+
+    docker/cli cli/command/container/create.go prints ``Unable to find image '%s' locally``
+    before pulling; run.go reportError prints ``docker: <error>.`` then ``See 'docker run
+    --help'.`` (older CLIs: ``Run 'docker run --help' for more information``), a hint that
+    says nothing about the trial and is left out."""
+    said = [line for line in lines if line.startswith(("docker: ", "Unable to find image "))]
+    return "; ".join(said) if said else None
+
+
 def detect_gpus(nvidia_smi: str = "nvidia-smi") -> int:
     """GPUs on this host as ``nvidia-smi -L`` lists them (one ``GPU N: ...`` line each);
     0 without nvidia-smi or when it fails."""
