@@ -15,6 +15,7 @@ is a fresh single-threaded process, where prctl is safe.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -65,8 +66,11 @@ def main(argv: list[str]) -> int:
         return 127
     code = child.wait()
     if code < 0:
-        signal.signal(-code, signal.SIG_DFL)
+        # End the same way, so the engine sees "killed by SIGKILL" and not an exit code.
+        with contextlib.suppress(OSError, ValueError):  # SIGKILL's action cannot be set
+            signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
+        return 128 - code  # a signal whose default is not to end the process
     return code
 
 
