@@ -94,6 +94,8 @@ class TrialRun:
     command: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
+    # The trial Job's spec.activeDeadlineSeconds (batch/v1 JobSpec), None without one.
+    active_deadline_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -363,7 +365,23 @@ def _trial_run(job: Mapping[str, Any], primary: str | None) -> TrialRun:
         command=tuple(command),
         env=env,
         resources=copy.deepcopy(dict(_mapping(container.get("resources"), "resources"))),
+        active_deadline_seconds=_deadline(job),
     )
+
+
+def _deadline(job: Mapping[str, Any]) -> int | None:
+    if job.get("kind") != "Job":
+        return None
+    value = _mapping(job.get("spec"), "trial Job: spec").get("activeDeadlineSeconds")
+    if value is None:
+        return None
+    # kubernetes pkg/apis/batch/validation ValidateJobSpec: ValidateNonnegativeField.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ExperimentError(
+            "trial Job: spec.activeDeadlineSeconds: must be greater than or equal to 0 "
+            f"(got {value!r})"
+        )
+    return value
 
 
 def _map_strings(value: Any, function: Any) -> Any:

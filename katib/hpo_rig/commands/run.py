@@ -76,6 +76,13 @@ def register(subparsers: Any) -> None:
         default=10.0,
         help="seconds a stopped trial gets between SIGTERM and SIGKILL (default: 10)",
     )
+    parser.add_argument(
+        "--trial-timeout",
+        type=_seconds,
+        help="seconds a trial may run before it is stopped and marked Failed (reason "
+        "DeadlineExceeded, as Katib marks a Job past spec.activeDeadlineSeconds, which is "
+        "honoured too; the shorter one wins)",
+    )
     view = parser.add_mutually_exclusive_group()
     view.add_argument(
         "--live",
@@ -97,6 +104,16 @@ def _positive(text: str) -> int:
     value = _count(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
     return value
 
 
@@ -193,6 +210,7 @@ def run(args: argparse.Namespace) -> int:
         parallel=parallel,
         max_trials=args.max_trials,
         grace_seconds=args.grace,
+        trial_timeout=args.trial_timeout,
     )
     view = make_view(out, experiment.objective.metric, args.live)
     try:

@@ -62,6 +62,8 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 LIVE_SAVE_SECONDS = 5.0
+DEADLINE_REASON = "DeadlineExceeded"
+DEADLINE_MESSAGE = "Job was active longer than specified deadline"
 
 # docker/cli run.go reportError: "See 'docker run --help'."; older CLIs "Run 'docker run
 # --help' for more information".
@@ -78,6 +80,9 @@ class RunOptions:
     max_trials: int | None = None
     grace_seconds: float = 10.0
     refresh_seconds: float = 0.5
+    # --trial-timeout: seconds a trial may run (with the Job's activeDeadlineSeconds, the
+    # shorter one wins).
+    trial_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,8 @@ class _Active:
     lock: threading.Lock = field(default_factory=threading.Lock)
     early_stopped: bool = False
     stop_as: str | None = None
+    deadline: float | None = None  # time.monotonic() by which the trial must have ended
+    timed_out: bool = False
 
 
 class Engine:
@@ -294,6 +301,11 @@ class Engine:
         record.transition(RUNNING)
         tracker = RuleTracker(rule, self.experiment.objective.type) if rule else None
         active = _Active(record, handle, collector, tracker, trial)
+        limits = [
+            t for t in (run.active_deadline_seconds, self.options.trial_timeout) if t is not None
+        ]
+        if limits:
+            active.deadline = time.monotonic() + min(limits)
         self.active[record.name] = active
         threading.Thread(target=self._pump, args=(active, log), daemon=True).start()
         self.view.started(record)
@@ -334,6 +346,18 @@ class Engine:
             return
         if active.stop_as == KILLED:
             record.transition(KILLED)
+        elif active.timed_out:
+            # A Job past activeDeadlineSeconds fails with the Job condition reason
+            # DeadlineExceeded and message "Job was active longer than specified deadline"
+            # (kubernetes pkg/controller/job/job_controller.go); Katib's trial controller
+            # (pkg/controller.v1beta1/trial/trial_controller_util.go, UpdateTrialStatusCondition)
+            # appends them: reason "TrialFailed. Job reason: ...", message
+            # "Trial has failed. Job message: ...". Metrics so far are kept, as Katib does.
+            record.transition(
+                FAILED,
+                f"Trial has failed. Job message: {DEADLINE_MESSAGE}",
+                reason=f"TrialFailed. Job reason: {DEADLINE_REASON}",
+            )
         elif active.early_stopped:
             record.transition(EARLY_STOPPED)
         elif code != 0:
@@ -502,10 +526,16 @@ class Engine:
             self.view.refresh(self.state.trials, self._header())
 
     def _sync_running(self) -> None:
-        """Running trials show their metrics so far, as Katib's trials do."""
+        """Running trials show their metrics so far, as Katib's trials do; a trial past its
+        deadline is stopped (SIGTERM, then SIGKILL after the grace, as Kubernetes deletes a
+        Job's pods)."""
+        clock = time.monotonic()
         for active in self.active.values():
             with active.lock:
                 active.record.observation = active.collector.observation()
+            if active.deadline is not None and clock >= active.deadline and not active.timed_out:
+                active.timed_out = True
+                active.handle.stop(self.options.grace_seconds)
 
     def _fill(self) -> None:
         started = False
