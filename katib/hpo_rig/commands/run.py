@@ -22,11 +22,15 @@ prints, so `hpo-rig best/report/export --from WORKDIR/trials.json` read them. Ru
 command again to resume an interrupted run."""
 
 EPILOG = """\
-exit status: 0 the experiment succeeded (goal or trial limit reached); 1 it failed
-(maxFailedTrialCount reached) or could not run; 2 usage error, an unreadable, malformed or
-oversized (over 10 MB) Experiment file, an Experiment Katib would refuse (judged as
-`hpo-rig validate` does, before any trial starts) or an algorithm without a local
-equivalent; 130 interrupted (state kept; rerun to resume)."""
+exit status:
+  0    the experiment succeeded (objective goal, trial limit or end of the grid reached)
+  1    it failed (maxFailedTrialCount reached; timed-out trials count as Failed) or could
+       not run (another run holds the workdir, or it holds a different experiment)
+  2    usage error; an unreadable, malformed or oversized (over 10 MB) Experiment file;
+       an Experiment Katib would refuse (judged as `hpo-rig validate` does, before any
+       trial starts); an algorithm without a local equivalent
+  130  interrupted by SIGINT, SIGTERM or SIGHUP (trials stopped, state kept; rerun the
+       same command to resume); a second one kills the trials at once"""
 
 
 def register(subparsers: Any) -> None:

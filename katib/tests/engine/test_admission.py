@@ -94,3 +94,15 @@ def test_a_warning_is_printed_and_the_run_goes_on(
     assert code == 0, err
     assert "warning: spec.parameters[2].name: 'unused' is never passed to the trial" in err
     assert (workdir / "trials.json").exists()
+
+
+def test_run_help_lists_its_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    listed = out[out.index("exit status:") :].splitlines()
+    for code in ("0", "1", "2", "130"):
+        assert any(line.split()[:1] == [code] for line in listed), code
+    assert "SIGHUP" in out
+    assert "--trial-timeout" in out
