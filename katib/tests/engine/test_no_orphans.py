@@ -1,5 +1,6 @@
 """No trial outlives its engine: kill -9, SIGHUP, a second Ctrl-C (real processes)."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -7,8 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
-from .conftest import read_state
+from .conftest import experiment_document, read_state
 from .test_run import wait_for
 
 
@@ -107,3 +109,41 @@ def test_a_second_interrupt_stops_at_once(
     assert not any(group_members(g) for g in groups)
     # The next run repairs and reruns the trial that was running.
     assert [t["status"] for t in read_state(workdir)["trials"]] == ["Running"]
+
+
+# A stand-in docker CLI: `run` stays attached like the real one (until the container ends);
+# `rm -f NAME` records NAME. Killing the real CLI leaves its container running, which is why
+# the engine's guard removes the container itself (docker/cli run.go: the CLI only proxies
+# signals it receives, and SIGKILL cannot be received).
+DOCKER_STAND_IN = """#!/bin/sh
+case "$1" in
+run) exec sleep 300 ;;
+rm) echo "$3" >> "{removed}" ;;
+esac
+exit 0
+"""
+
+
+def test_kill_9_of_the_engine_removes_its_containers(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    removed = tmp_path / "removed"
+    docker = bin_dir / "docker"
+    docker.write_text(DOCKER_STAND_IN.format(removed=removed))
+    docker.chmod(0o755)
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(experiment_document(maxTrialCount=2)))
+    workdir = tmp_path / "w"
+    engine = subprocess.Popen(
+        [sys.executable, "-m", "hpo_rig.cli", "run", str(path), "--runner", "docker",
+         "--gpus", "0", "--workdir", str(workdir), "--plain"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"},
+    )  # fmt: skip
+    groups = wait_for(lambda: len(running(workdir)) == 2 and running(workdir))
+    names = {t["container"] for t in read_state(workdir)["trials"]}
+    removed.write_text("")  # forget the removals done before each start
+    engine.kill()
+    engine.wait()
+    wait_for(lambda: not any(group_members(g) for g in groups), timeout=5)
+    assert set(removed.read_text().split()) == names
