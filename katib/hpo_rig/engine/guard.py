@@ -8,6 +8,9 @@ session), waits for it and exits as it did (a trial killed by a signal is report
 by that signal). When the engine is gone, a Docker trial's container is removed (``docker
 rm -f``: killing the docker CLI would leave it running) and the whole group is killed.
 
+prctl(2) sends the signal when the *thread* that forked the guard ends, so the engine starts
+trials from its main thread (Engine._fill), which lives as long as the engine.
+
 Why not ``preexec_fn``: the subprocess documentation says it is not safe in a program with
 threads (the child may deadlock before exec), and the engine has reader threads. The guard
 is a fresh single-threaded process, where prctl is safe.
