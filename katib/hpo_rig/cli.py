@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from hpo_rig import __version__, exitcodes
 from hpo_rig.apierrors import ClusterError
+from hpo_rig.yamlio import InputFileError
 
 # Order of the subcommands in `hpo-rig --help`.
 COMMANDS: tuple[str, ...] = (
@@ -64,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # One line and the documented code (hpo_rig/exitcodes.py) for every API failure.
         print(f"hpo-rig {args.command}: error: {error}", file=sys.stderr)
         return error.exit_code
+    except InputFileError as error:
+        # A malformed, unreadable or oversized input file: the user's to fix.
+        print(f"hpo-rig {args.command}: error: {error}", file=sys.stderr)
+        return exitcodes.USAGE
     except (OSError, ValueError) as error:
         # Bad input files, unreadable Experiments, cluster refusals: a message, not a trace.
         print(f"hpo-rig {args.command}: error: {error}", file=sys.stderr)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 
 from hpo_rig.gotemplate import GoTemplateError, render_go_template
+from hpo_rig.yamlio import load_all, parse_all
 
 V1BETA1 = "kubeflow.org/v1beta1"
 V1ALPHA3 = "kubeflow.org/v1alpha3"
@@ -93,6 +94,8 @@ class TrialRun:
     command: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
+    # The trial Job's spec.activeDeadlineSeconds (batch/v1 JobSpec), None without one.
+    active_deadline_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -199,10 +202,9 @@ def _load_document(source: str | Path | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(source, Mapping):
         return source
     if isinstance(source, Path) or ("\n" not in source and Path(source).is_file()):
-        text = Path(source).read_text(encoding="utf-8")
+        documents = load_all(source)
     else:
-        text = source
-    documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+        documents = parse_all(source, "<experiment>")
     experiments = [
         doc for doc in documents if isinstance(doc, Mapping) and doc.get("kind") == "Experiment"
     ]
@@ -363,7 +365,23 @@ def _trial_run(job: Mapping[str, Any], primary: str | None) -> TrialRun:
         command=tuple(command),
         env=env,
         resources=copy.deepcopy(dict(_mapping(container.get("resources"), "resources"))),
+        active_deadline_seconds=_deadline(job),
     )
+
+
+def _deadline(job: Mapping[str, Any]) -> int | None:
+    if job.get("kind") != "Job":
+        return None
+    value = _mapping(job.get("spec"), "trial Job: spec").get("activeDeadlineSeconds")
+    if value is None:
+        return None
+    # kubernetes pkg/apis/batch/validation ValidateJobSpec: ValidateNonnegativeField.
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ExperimentError(
+            "trial Job: spec.activeDeadlineSeconds: must be greater than or equal to 0 "
+            f"(got {value!r})"
+        )
+    return value
 
 
 def _map_strings(value: Any, function: Any) -> Any:

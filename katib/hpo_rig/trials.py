@@ -191,13 +191,15 @@ def parse_trials(document: Any) -> list[Trial]:
 
 def load_trials(path: str | Path) -> list[Trial]:
     """Trials from a JSON (or YAML) file as written by ``kubectl get trials -o json``."""
-    text = Path(path).read_text(encoding="utf-8")
+    from hpo_rig.yamlio import parse_all, read_input
+
+    text = read_input(path)
     try:
         document = json.loads(text)
     except json.JSONDecodeError:
-        import yaml  # kubectl -o yaml output is accepted too
-
-        document = yaml.safe_load(text)
+        # kubectl -o yaml output is accepted too (and JSON is YAML: its errors are located).
+        documents = parse_all(text, str(path))
+        document = documents[0] if len(documents) == 1 else documents
     return parse_trials(document)
 
 

@@ -7,6 +7,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hpo_rig.experiment import V1BETA1
+from hpo_rig.yamlio import InputFileError, parse_all, read_input
+
+# The Katib release whose webhook and suggestion services hpo_rig.validate follows.
+KATIB_RULES = {V1BETA1: f"Katib v0.19.0 ({V1BETA1})"}
+
 DESCRIPTION = """\
 Run a Katib Experiment locally: Optuna suggests the parameters (mapped from the Experiment's
 algorithm), each trial runs as a container of the trialSpec's image (--runner docker) or as
@@ -16,9 +22,15 @@ prints, so `hpo-rig best/report/export --from WORKDIR/trials.json` read them. Ru
 command again to resume an interrupted run."""
 
 EPILOG = """\
-exit status: 0 the experiment succeeded (goal or trial limit reached), 1 it failed
-(maxFailedTrialCount reached) or could not run, 2 usage error or an algorithm without a
-local equivalent, 130 interrupted (state kept; rerun to resume)."""
+exit status:
+  0    the experiment succeeded (objective goal, trial limit or end of the grid reached)
+  1    it failed (maxFailedTrialCount reached; timed-out trials count as Failed) or could
+       not run (another run holds the workdir, or it holds a different experiment)
+  2    usage error; an unreadable, malformed or oversized (over 10 MB) Experiment file;
+       an Experiment Katib would refuse (judged as `hpo-rig validate` does, before any
+       trial starts); an algorithm without a local equivalent
+  130  interrupted by SIGINT, SIGTERM or SIGHUP (trials stopped, state kept; rerun the
+       same command to resume); a second one kills the trials at once"""
 
 
 def register(subparsers: Any) -> None:
@@ -68,6 +80,13 @@ def register(subparsers: Any) -> None:
         default=10.0,
         help="seconds a stopped trial gets between SIGTERM and SIGKILL (default: 10)",
     )
+    parser.add_argument(
+        "--trial-timeout",
+        type=_seconds,
+        help="seconds a trial may run before it is stopped and marked Failed (reason "
+        "DeadlineExceeded, as Katib marks a Job past spec.activeDeadlineSeconds, which is "
+        "honoured too; the shorter one wins)",
+    )
     view = parser.add_mutually_exclusive_group()
     view.add_argument(
         "--live",
@@ -89,6 +108,16 @@ def _positive(text: str) -> int:
     value = _count(text)
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
     return value
 
 
@@ -115,6 +144,35 @@ def _count(text: str) -> int:
     return value
 
 
+def _admitted(path: Path, text: str, documents: list[Any]) -> bool:
+    """Judge the Experiment as `hpo-rig validate` does (the same code), before any trial
+    starts: print each problem and warning; False if any problem would make Katib refuse it."""
+    from hpo_rig.validate import errors, validate_text
+
+    problems = validate_text(text)
+    for problem in problems:
+        print(f"hpo-rig run: {path}: {problem}", file=sys.stderr)
+    refused = errors(problems)
+    if refused:
+        print(
+            f"hpo-rig run: error: {path}: {len(refused)} problem(s) found as "
+            f"{_judged_against(documents)} would; no trial started",
+            file=sys.stderr,
+        )
+    return not refused
+
+
+def _judged_against(documents: list[Any]) -> str:
+    """Which Katib the rules came from (the API version of the file's Experiment)."""
+    versions = [
+        d.get("apiVersion")
+        for d in documents
+        if isinstance(d, dict) and d.get("kind") == "Experiment"
+    ]
+    version = str(versions[0]) if versions else V1BETA1
+    return KATIB_RULES.get(version, f"Katib's {version} rules")
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here: Optuna takes a moment to import, which other subcommands need not pay.
     from hpo_rig.engine import AlgorithmError, EarlyStoppingError, SearchSpaceError, StateError
@@ -125,9 +183,17 @@ def run(args: argparse.Namespace) -> int:
 
     out = sys.stdout
     try:
-        experiment = load_experiment(args.experiment)
-    except (ExperimentError, OSError) as error:
+        text = read_input(args.experiment)
+        documents = parse_all(text, str(args.experiment))
+    except InputFileError as error:
         print(f"hpo-rig run: error: {error}", file=sys.stderr)
+        return 2
+    if not _admitted(args.experiment, text, documents):
+        return 2
+    try:
+        experiment = load_experiment(text)
+    except ExperimentError as error:
+        print(f"hpo-rig run: error: {args.experiment}: {error}", file=sys.stderr)
         return 2
     workdir = args.workdir or Path("hpo-rig-runs") / experiment.name
     parallel = args.parallel
@@ -148,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
         parallel=parallel,
         max_trials=args.max_trials,
         grace_seconds=args.grace,
+        trial_timeout=args.trial_timeout,
     )
     view = make_view(out, experiment.objective.metric, args.live)
     try:

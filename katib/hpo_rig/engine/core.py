@@ -13,11 +13,12 @@ from __future__ import annotations
 import fcntl
 import queue
 import random
+import re
 import signal
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -28,9 +29,11 @@ import optuna
 from hpo_rig.engine import katib_format, space
 from hpo_rig.engine.earlystop import MedianStop, RuleTracker, StopRule
 from hpo_rig.engine.runners import (
+    DOCKER_START_FAILURES,
     Runner,
     RunnerError,
     TrialHandle,
+    docker_start_error,
     process_start_time,
     remove_leftovers,
 )
@@ -59,6 +62,12 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 LIVE_SAVE_SECONDS = 5.0
+DEADLINE_REASON = "DeadlineExceeded"
+DEADLINE_MESSAGE = "Job was active longer than specified deadline"
+
+# docker/cli run.go reportError: "See 'docker run --help'."; older CLIs "Run 'docker run
+# --help' for more information".
+_DOCKER_HINT = re.compile(r"^(See|Run) 'docker [a-z ]+ --help'")
 
 # Kubernetes' random name suffix alphabet (k8s.io/apimachinery/pkg/util/rand), as Katib uses.
 _SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -71,6 +80,9 @@ class RunOptions:
     max_trials: int | None = None
     grace_seconds: float = 10.0
     refresh_seconds: float = 0.5
+    # --trial-timeout: seconds a trial may run (with the Job's activeDeadlineSeconds, the
+    # shorter one wins).
+    trial_timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,8 @@ class _Active:
     lock: threading.Lock = field(default_factory=threading.Lock)
     early_stopped: bool = False
     stop_as: str | None = None
+    deadline: float | None = None  # time.monotonic() by which the trial must have ended
+    timed_out: bool = False
 
 
 class Engine:
@@ -287,6 +301,11 @@ class Engine:
         record.transition(RUNNING)
         tracker = RuleTracker(rule, self.experiment.objective.type) if rule else None
         active = _Active(record, handle, collector, tracker, trial)
+        limits = [
+            t for t in (run.active_deadline_seconds, self.options.trial_timeout) if t is not None
+        ]
+        if limits:
+            active.deadline = time.monotonic() + min(limits)
         self.active[record.name] = active
         threading.Thread(target=self._pump, args=(active, log), daemon=True).start()
         self.view.started(record)
@@ -327,11 +346,25 @@ class Engine:
             return
         if active.stop_as == KILLED:
             record.transition(KILLED)
+        elif active.timed_out:
+            # A Job past activeDeadlineSeconds fails with the Job condition reason
+            # DeadlineExceeded and message "Job was active longer than specified deadline"
+            # (kubernetes pkg/controller/job/job_controller.go); Katib's trial controller
+            # (pkg/controller.v1beta1/trial/trial_controller_util.go, UpdateTrialStatusCondition)
+            # appends them: reason "TrialFailed. Job reason: ...", message
+            # "Trial has failed. Job message: ...". Metrics so far are kept, as Katib does.
+            record.transition(
+                FAILED,
+                f"Trial has failed. Job message: {DEADLINE_MESSAGE}",
+                reason=f"TrialFailed. Job reason: {DEADLINE_REASON}",
+            )
         elif active.early_stopped:
             record.transition(EARLY_STOPPED)
         elif code != 0:
             ended = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-            record.transition(FAILED, f"Trial has failed. Job message: {ended}{self._tail(record)}")
+            record.transition(
+                FAILED, f"Trial has failed. Job message: {ended}{self._tail(record, code)}"
+            )
         elif not record.objective_values:
             record.transition(METRICS_UNAVAILABLE)
         else:
@@ -339,13 +372,17 @@ class Engine:
         self._tell(active)
         self.view.finished(record, self._done(), self.max_trials)
 
-    def _tail(self, record: TrialRecord) -> str:
+    def _tail(self, record: TrialRecord, code: int) -> str:
         try:
             lines = (self.workdir / record.log).read_text(errors="replace").strip().splitlines()
         except OSError:
             return ""
+        if self.runner.name == "docker" and code in DOCKER_START_FAILURES:
+            said = docker_start_error(lines)
+            if said is not None:
+                return f": {said[:400]}"
         # The docker CLI ends its own errors with a usage hint; the error is the line before.
-        lines = [line for line in lines if line and not line.startswith("Run 'docker run --help'")]
+        lines = [line for line in lines if line and not _DOCKER_HINT.match(line)]
         return f": {lines[-1][:200]}" if lines else ""
 
     def _stop_all(self, stop_as: str) -> None:
@@ -433,6 +470,8 @@ class Engine:
                 # A bug or a second interrupt must not leave trials running unattended.
                 for active in self.active.values():
                     active.handle.kill()
+                with suppress(Exception):
+                    self._save()  # running trials stay Running: a rerun repairs and reruns them
                 raise
             self._save()
             self.view.refresh(self.state.trials, self._header())
@@ -440,6 +479,9 @@ class Engine:
             return result
 
     def _interrupt(self) -> None:
+        if self.interrupted:
+            # A second Ctrl-C (or SIGTERM, SIGHUP) during the grace period: stop at once.
+            raise KeyboardInterrupt
         self.interrupted = True
 
     def _loop(self) -> RunResult:
@@ -451,6 +493,11 @@ class Engine:
                     self._save()
                 return verdict
             if self.interrupted:
+                if self.active:
+                    self.view.say(
+                        f"stopping {len(self.active)} trial(s) (grace "
+                        f"{self.options.grace_seconds:g}s); interrupt again to kill them at once"
+                    )
                 self._stop_all(CREATED)
                 return RunResult(
                     EXIT_INTERRUPTED,
@@ -479,10 +526,16 @@ class Engine:
             self.view.refresh(self.state.trials, self._header())
 
     def _sync_running(self) -> None:
-        """Running trials show their metrics so far, as Katib's trials do."""
+        """Running trials show their metrics so far, as Katib's trials do; a trial past its
+        deadline is stopped (SIGTERM, then SIGKILL after the grace, as Kubernetes deletes a
+        Job's pods)."""
+        clock = time.monotonic()
         for active in self.active.values():
             with active.lock:
                 active.record.observation = active.collector.observation()
+            if active.deadline is not None and clock >= active.deadline and not active.timed_out:
+                active.timed_out = True
+                active.handle.stop(self.options.grace_seconds)
 
     def _fill(self) -> None:
         started = False
@@ -523,7 +576,8 @@ def _locked(path: Path) -> Iterator[None]:
 
 @contextmanager
 def _signals(callback: Any) -> Iterator[None]:
-    """SIGINT and SIGTERM ask the loop to stop its trials and exit, instead of raising."""
+    """SIGINT, SIGTERM and SIGHUP (the terminal or SSH session closed) ask the loop to stop
+    its trials and exit, instead of raising; a second one raises KeyboardInterrupt."""
 
     def handler(signum: int, frame: FrameType | None) -> None:
         callback()
@@ -531,7 +585,9 @@ def _signals(callback: Any) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     try:
         yield
     finally:

@@ -3,7 +3,8 @@
 Both runners hand back a :class:`TrialHandle` whose ``stdout`` carries the trial's stdout and
 stderr together, as Katib's StdOut collector sees them (it runs ``command 2>&1 | tee``).
 Trials run in their own process group, so a Ctrl-C at the terminal reaches the engine only
-and the engine decides how to stop them.
+and the engine decides how to stop them, behind a guard (guard.py) that ends them when the
+engine dies, even of SIGKILL.
 """
 
 from __future__ import annotations
@@ -129,9 +130,19 @@ def remove_leftovers(pid: int | None, pid_start: str | None, container: str | No
         _signal_group(pid, signal.SIGKILL)
 
 
-def _popen(command: list[str], env: Mapping[str, str] | None, cwd: Path) -> subprocess.Popen[str]:
+# Started in front of every trial: it ends the trial when the engine dies (see guard.py).
+GUARD = Path(__file__).with_name("guard.py")
+
+
+def _popen(
+    command: list[str], env: Mapping[str, str] | None, cwd: Path, container: str | None = None
+) -> subprocess.Popen[str]:
+    # -I: the trial's PYTHON* variables are the trial's, not the guard's.
+    guard = [sys.executable, "-I", str(GUARD), str(os.getpid())]
+    if container is not None:
+        guard += ["--container", container]
     return subprocess.Popen(
-        command,
+        [*guard, "--", *command],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -319,7 +330,9 @@ class DockerRunner:
         slots, wanted = self.gpu_slots, gpu_limit(run.resources)
         devices = slots.acquire(trial_name, wanted) if slots and wanted else None
         try:
-            process = _popen(self.command(trial_name, run, devices), None, workdir)
+            process = _popen(
+                self.command(trial_name, run, devices), None, workdir, container_name(trial_name)
+            )
         except BaseException:
             if slots is not None:
                 slots.release(trial_name)
@@ -331,6 +344,24 @@ class DockerRunner:
             gpu=",".join(map(str, devices)) if devices else None,
             on_exit=(lambda: slots.release(trial_name)) if slots and devices else None,
         )
+
+
+# The docker CLI's own exit codes for a container it could not run (docker/cli
+# cli/command/container/run.go runStartContainerErr: 125 daemon error, 126 cannot invoke,
+# 127 not found); the container's own command never gets to run.
+DOCKER_START_FAILURES = (125, 126, 127)
+
+
+def docker_start_error(lines: list[str]) -> str | None:
+    """What the docker CLI said when it could not start the container, e.g. ``Unable to find
+    image 'x:latest' locally; docker: Error response from daemon: pull access denied ...``.
+
+    docker/cli cli/command/container/create.go prints ``Unable to find image '%s' locally``
+    before pulling; run.go reportError prints ``docker: <error>.`` then ``See 'docker run
+    --help'.`` (older CLIs: ``Run 'docker run --help' for more information``), a hint that
+    says nothing about the trial and is left out."""
+    said = [line for line in lines if line.startswith(("docker: ", "Unable to find image "))]
+    return "; ".join(said) if said else None
 
 
 def detect_gpus(nvidia_smi: str = "nvidia-smi") -> int:

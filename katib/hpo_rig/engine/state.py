@@ -69,10 +69,11 @@ class TrialRecord:
     def finished(self) -> bool:
         return self.status in TERMINAL
 
-    def transition(self, status: str, message: str = "") -> None:
+    def transition(self, status: str, message: str = "", reason: str = "") -> None:
         """Move to ``status`` the way Katib's trial controller records conditions."""
         stamp = now()
-        reason, default_message = REASONS[status]
+        default_reason, default_message = REASONS[status]
+        reason = reason or default_reason
         if status in TERMINAL:
             for condition in self.conditions:
                 if condition["type"] == RUNNING and condition["status"] == "True":

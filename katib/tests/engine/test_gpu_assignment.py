@@ -108,8 +108,8 @@ def test_parallel_trials_get_their_own_devices_round_robin(tmp_path, stand_in_do
 
 def test_parallel_is_capped_at_gpus_times_trials_per_gpu(tmp_path, stand_in_docker):
     env, records = stand_in_docker
-    path = gpu_experiment(tmp_path, parallel=4, max_trials=3)
-    result = run_engine(path, tmp_path / "w", env, "--gpus", "2")
+    path = gpu_experiment(tmp_path, parallel=3, max_trials=3)
+    result = run_engine(path, tmp_path / "w", env, "--gpus", "2", "--parallel", "4")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 parallel trials capped at 2 (2 GPU(s) x 1 trial(s) per GPU)" in result.stderr
     assert {c[0] for c in recorded(records).values()} == {"device=0", "device=1"}

@@ -118,7 +118,9 @@ def test_failed_trials_stop_the_run_at_max_failed(write_experiment, tmp_path):
 
 
 def test_a_trial_killed_by_a_signal_fails_with_its_metrics_so_far(write_experiment, tmp_path):
-    path = write_experiment(("--crash",), maxTrialCount=1, maxFailedTrialCount=1)
+    path = write_experiment(
+        ("--crash",), maxTrialCount=1, maxFailedTrialCount=1, parallelTrialCount=1
+    )
     result = run_cli(path, "--runner", "process", "--workdir", tmp_path / "w")
     assert result.returncode == 1
     item = read_trials(tmp_path / "w")["items"][0]
@@ -155,7 +157,9 @@ def test_missing_trial_command_fails_the_trial_clearly(write_experiment, tmp_pat
 
 
 def test_algorithm_without_local_equivalent_is_a_usage_error(write_experiment, tmp_path):
-    path = write_experiment(algorithm={"algorithmName": "hyperband", "algorithmSettings": []})
+    # Valid for Katib (hyperband/service.py needs r_l and resource_name), not runnable here.
+    settings = [{"name": "r_l", "value": "2"}, {"name": "resource_name", "value": "layers"}]
+    path = write_experiment(algorithm={"algorithmName": "hyperband", "algorithmSettings": settings})
     result = run_cli(path, "--runner", "process", "--workdir", tmp_path / "w")
     assert result.returncode == 2
     assert "no local equivalent" in result.stderr
@@ -164,7 +168,7 @@ def test_algorithm_without_local_equivalent_is_a_usage_error(write_experiment, t
 def test_grid_runs_every_point_once(write_experiment, tmp_path):
     path = write_experiment(
         algorithm={"algorithmName": "grid"},
-        maxTrialCount=20,
+        maxTrialCount=6,
         parameters=[
             {
                 "name": "lr",
@@ -176,7 +180,8 @@ def test_grid_runs_every_point_once(write_experiment, tmp_path):
     )
     result = run_cli(path, "--runner", "process", "--workdir", tmp_path / "w")
     assert result.returncode == 0, result.stderr
-    assert "ExperimentSuggestionEndReached" in result.stdout
+    # maxTrialCount is the grid's size (Katib refuses more): the trial limit ends it first.
+    assert "ExperimentMaxTrialsReached" in result.stdout
     points = {
         tuple(a["value"] for a in item["spec"]["parameterAssignments"])
         for item in read_trials(tmp_path / "w")["items"]
@@ -342,7 +347,10 @@ def test_interrupt_stops_trials_and_exits_130(write_experiment, tmp_path, sig):
 
 def test_a_trial_ignoring_sigterm_is_killed_after_the_grace(write_experiment, tmp_path):
     path = write_experiment(
-        ("--epochs=500", "--sleep=0.1", "--ignore-term"), maxTrialCount=1, parallelTrialCount=1
+        ("--epochs=500", "--sleep=0.1", "--ignore-term"),
+        maxTrialCount=1,
+        parallelTrialCount=1,
+        maxFailedTrialCount=1,
     )
     workdir = tmp_path / "w"
     process = subprocess.Popen(
@@ -376,7 +384,9 @@ def test_a_trial_ignoring_sigterm_is_killed_after_the_grace(write_experiment, tm
 
 
 def test_two_runs_cannot_share_a_workdir(write_experiment, tmp_path):
-    path = write_experiment(("--epochs=20", "--sleep=0.2"), maxTrialCount=1)
+    path = write_experiment(
+        ("--epochs=20", "--sleep=0.2"), maxTrialCount=1, parallelTrialCount=1, maxFailedTrialCount=0
+    )
     workdir = tmp_path / "w"
     process = start_run(path, workdir)
     try:
@@ -393,11 +403,11 @@ def test_a_different_experiment_is_refused_in_the_same_workdir(write_experiment,
     workdir = tmp_path / "w"
     assert (
         run_cli(
-            write_experiment(maxTrialCount=1), "--runner", "process", "--workdir", workdir
+            write_experiment(maxTrialCount=2), "--runner", "process", "--workdir", workdir
         ).returncode
         == 0
     )
-    result = run_cli(write_experiment(maxTrialCount=2), "--runner", "process", "--workdir", workdir)
+    result = run_cli(write_experiment(maxTrialCount=3), "--runner", "process", "--workdir", workdir)
     assert result.returncode == 1
     assert "holds a run of a different experiment" in result.stderr
 
@@ -405,7 +415,7 @@ def test_a_different_experiment_is_refused_in_the_same_workdir(write_experiment,
 def test_grid_resumes_without_repeating_points(write_experiment, tmp_path):
     path = write_experiment(
         algorithm={"algorithmName": "grid"},
-        maxTrialCount=20,
+        maxTrialCount=6,
         parallelTrialCount=1,
         parameters=[
             {
