@@ -16,8 +16,9 @@ INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 EPILOG = (
     "exit codes: 0 ok; 1 failed (problems found, request denied by the API's validation, "
-    "experiment Failed); 2 bad usage or an input file that is not readable YAML; 3 the Kubernetes API refused or is "
-    "unreachable (401, 403, 5xx, connection refused, request timeout); "
+    "experiment Failed); 2 bad usage or an input file that is not readable YAML; "
+    "3 the Kubernetes API refused or is unreachable (401, 403, 5xx, connection refused, "
+    "request timeout); "
     "4 not found (no such Experiment, or Katib's CRDs are not installed); "
     "5 watch --timeout expired; 130 interrupted"
 )

@@ -8,10 +8,9 @@ import argparse
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-EXIT_CODES = (
-    "exit status: 0 done; 1 the cluster refused, could not be reached, or an object was not "
-    "found; 2 usage error"
-)
+from hpo_rig import exitcodes
+
+EXIT_CODES = exitcodes.EPILOG
 RESOURCE = "experiment.kubeflow.org"  # kubectl's singular.group, as in `-o name` and messages
 RESOURCES = "experiments.kubeflow.org"  # kubectl's plural.group, as in NotFound errors
 

@@ -26,7 +26,8 @@ from hpo_rig.commands._kubectl import RESOURCE, RESOURCES, add_cluster_arguments
 
 EXIT_CODES = (
     "exit status: 0 budget updated (or already so); 1 Katib would refuse the change (the "
-    "reason is printed), the experiment was not found, or the cluster refused; 2 usage error"
+    "reason is printed); 2 usage error; 3 the cluster refused or is unreachable; 4 the "
+    "experiment was not found, or Katib is not installed"
 )
 RESTARTABLE_POLICIES = ("LongRunning", "FromVolume")  # experimentsv1beta1.LongRunning, FromVolume
 MAX_TRIALS_REACHED = "ExperimentMaxTrialsReached"  # status_util.go ExperimentMaxTrialsReachedReason

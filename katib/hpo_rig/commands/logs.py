@@ -28,7 +28,8 @@ LABEL_TRIAL = "katib.kubeflow.org/trial"  # pkg/controller.v1beta1/consts/const.
 TRIALS = "trials"
 EXIT_CODES = (
     "exit status: 0 logs printed; 1 no such trial, no pod to read (Pending, or deleted because "
-    "the trial template does not retain it), or the cluster refused; 2 usage error"
+    "the trial template does not retain it); 2 usage error; 3 the cluster refused or is "
+    "unreachable; 4 Katib is not installed"
 )
 
 
