@@ -6,15 +6,13 @@ import argparse
 import logging
 import sys
 import time
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from hpo_rig import cluster
 from hpo_rig.commands._source import add_request_timeout
 from hpo_rig.exitcodes import EPILOG
 from hpo_rig.validate import errors, validate_experiment
+from hpo_rig.yamlio import parse_all, read_input
 
 LOG = logging.getLogger(__name__)
 
@@ -68,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
 def _experiments(files: list[str], namespace: str | None) -> list[dict[str, Any]]:
     documents: list[dict[str, Any]] = []
     for name in files:
-        text = sys.stdin.read() if name == "-" else Path(name).read_text(encoding="utf-8")
-        for document in yaml.safe_load_all(text):
+        text = sys.stdin.read() if name == "-" else read_input(name)
+        for document in parse_all(text, name):
             if isinstance(document, dict) and document.get("kind") == "Experiment":
                 document.setdefault("metadata", {})
                 if namespace:
