@@ -45,6 +45,7 @@ from hpo_rig.experiment import (
 from hpo_rig.gotemplate import GoTemplateError, render_go_template
 from hpo_rig.nas import nas_problems
 from hpo_rig.schema import unknown_fields
+from hpo_rig.yamlio import InputFileError, parse_all
 
 COLLECTOR_KINDS: dict[str, tuple[str, ...]] = {
     # common/v1beta1/common_types.go at v0.19.0: no "None" kind any more.
@@ -227,9 +228,10 @@ def _algorithm_name(spec: Mapping[str, Any], report: _Report) -> bool:
 def validate_text(text: str) -> list[Problem]:
     """Problems in every Experiment of a YAML stream; other kinds of documents are skipped."""
     try:
-        documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
-    except yaml.YAMLError as error:
-        return [Problem("<yaml>", f"not valid YAML: {error}")]
+        documents = parse_all(text, "<yaml>")
+    except InputFileError as error:
+        # One line, "LINE:COLUMN: not valid YAML: ..." (yamlio, as every command reports it).
+        return [Problem("<yaml>", str(error).removeprefix("<yaml>:"))]
     experiments = [d for d in documents if isinstance(d, Mapping) and d.get("kind") == "Experiment"]
     if not experiments:
         return [Problem("<document>", "no Experiment found")]

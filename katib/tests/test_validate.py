@@ -489,6 +489,10 @@ def test_streams_report_each_experiment_and_skip_other_kinds() -> None:
     assert [p.path for p in problems] == ["[1] metadata.name"]
     assert [str(p) for p in validate_text(namespace)] == ["<document>: no Experiment found"]
     assert validate_text("a: [")[0].path == "<yaml>"
+    # One line with the position, as every command reports bad YAML.
+    assert validate_text("a: [")[0].message == (
+        "1:5: not valid YAML: expected the node content, but found '<stream end>'"
+    )
 
 
 def test_wrong_api_version_stops_early() -> None:
