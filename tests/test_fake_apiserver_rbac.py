@@ -18,7 +18,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -27,6 +26,7 @@ from typing import Any
 
 import jinja2
 import pytest
+import stand_in_api
 import yaml
 
 from fakek8s import apiserver, client, microk8s_cli, paths
@@ -127,23 +127,6 @@ def cluster(
     (args / "kube-apiserver").write_text("--secure-port=16443\n--authorization-mode=AlwaysAllow\n")
     monkeypatch.setattr(paths, "ARGS", args)
     monkeypatch.setattr(paths, "STATE", tmp_path / "state")
-    stop = threading.Event()
-    listening = threading.Event()
-    port: list[int] = []
-
-    def on_listen(value: int) -> None:
-        port.append(value)
-        listening.set()
-
-    thread = threading.Thread(
-        target=apiserver.serve,
-        args=("v1.32.3", stop, "127.0.0.1", 0, tmp_path / "db.json", on_listen),
-        kwargs={"tls": (cert, key)},
-        daemon=True,
-    )
-    thread.start()
-    assert listening.wait(10), "the stand-in API did not start"
-    server = f"https://127.0.0.1:{port[0]}"
     # The stand-in's own client trusts the test certificate.
     context = ssl.create_default_context(cafile=str(cert))
     monkeypatch.setattr(
@@ -153,11 +136,10 @@ def cluster(
     )
     home = tmp_path / "home"
     home.mkdir()
-    fake = Cluster(kubectl_binary, home, server, cert)
-    _workload(fake)
-    yield fake
-    stop.set()
-    thread.join(10)
+    with stand_in_api.serving(tmp_path / "db.json", tls=(cert, key)) as port:
+        fake = Cluster(kubectl_binary, home, f"https://127.0.0.1:{port}", cert)
+        _workload(fake)
+        yield fake
 
 
 def _with_context(urlopen: Callable[..., Any], context: Any) -> Callable[..., Any]:

@@ -14,13 +14,13 @@ stand-in's knobs (/etc/hpo-rig-fakes), in a temporary directory.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import stand_in_api
 import yaml
 
 from fakek8s import apiserver, client, daemon, microk8s_cli, paths
@@ -86,23 +86,13 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake]:
     monkeypatch.setattr(paths, "UNPULLABLE", knobs / "unpullable-images")
     monkeypatch.setattr(paths, "HELM_INSTALL_ERROR", knobs / "helm-install-error")
     monkeypatch.setattr(paths, "legacy", lambda: False)
-    stop = threading.Event()
-    listening = threading.Event()
-    port: list[int] = []
+    with stand_in_api.serving(tmp_path / "db.json") as port:
+        monkeypatch.setattr(paths, "API_PORT", port)
+        yield _ready_node(f"http://127.0.0.1:{port}", knobs)
 
-    def on_listen(value: int) -> None:
-        port.append(value)
-        listening.set()
 
-    thread = threading.Thread(
-        target=apiserver.serve,
-        args=("v1.32.3", stop, "127.0.0.1", 0, tmp_path / "db.json", on_listen),
-        daemon=True,
-    )
-    thread.start()
-    assert listening.wait(10), "the stand-in API did not start"
-    monkeypatch.setattr(paths, "API_PORT", port[0])
-    server = f"http://127.0.0.1:{port[0]}"
+def _ready_node(server: str, knobs: Path) -> Fake:
+    """The stand-in's node, registered and Ready as the kubelet reports it."""
     client.request("POST", "/api/v1/nodes", {"metadata": {"name": NODE}}, server)
     node = client.request("GET", f"/api/v1/nodes/{NODE}", server=server)
     node["status"] = {
@@ -117,9 +107,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fake]:
         ]
     }
     client.request("PUT", f"/api/v1/nodes/{NODE}/status", node, server)
-    yield Fake(server, knobs)
-    stop.set()
-    thread.join(10)
+    return Fake(server, knobs)
 
 
 OPTIONS = [
