@@ -156,7 +156,7 @@ DEFINED_ONCE = {
     "the absolute-path check": "is abs",
     "the kernel-architecture map": "'x86_64': 'amd64'",
     "the boot-id read": "/proc/sys/kernel/random/boot_id",
-    "the layer guard": "hpo_rig_layer_stat.stat.exists or ansible_check_mode",
+    "the layer guard": "hpo_rig_layer_present or ansible_check_mode",
     "the profile's loading": "{{ hpo_rig_profile }}.yml",
 }
 
