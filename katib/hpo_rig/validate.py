@@ -12,7 +12,6 @@ Every problem names the field it is about, e.g.
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -21,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import re2
 import yaml
 
 from hpo_rig.algorithms import (
@@ -69,6 +69,9 @@ POD_TEMPLATE_KINDS = ("Job", "TFJob", "PyTorchJob", "MPIJob", "XGBoostJob")
 FAILS_LATER = " (Katib admits this; the Experiment fails later)"
 # Katib's test that a metrics filter has (at least) two groups: name and value.
 TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")
+# RE2 logs every refused pattern to stderr unless told not to; the caller reports it instead.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 
 
 @dataclass(frozen=True)
@@ -870,7 +873,7 @@ def _metrics_filters(collector_spec: Mapping[str, Any], report: _Report) -> None
     for index, pattern in enumerate(formats):
         where = f"{path}.source.filter.metricsFormat[{index}]"
         if error := _regexp_error(str(pattern)):
-            report.add(where, f"invalid regular expression: {error}")
+            report.add(where, f"invalid filter: {error}")
             continue
         if not TWO_GROUPS.match(str(pattern)):
             report.add(where, "needs two groups: the metric name, then its value")
@@ -941,20 +944,17 @@ def _metrics_collector_v1beta1(collector_spec: Mapping[str, Any], report: _Repor
 
 
 def _regexp_error(pattern: str) -> str | None:
-    """Why Katib's Go regexp (RE2) would not compile ``pattern``; None if it would.
+    """Why Katib's ``regexp.Compile`` (Go's RE2 syntax) would refuse ``pattern``; None if not.
 
-    With google-re2 importable (module ``re2``) the RE2 syntax itself is used; otherwise
-    Python's ``re`` stands in, which also admits a few constructs RE2 refuses (lookarounds,
-    backreferences).
+    validator.go validateMetricsCollector (v0.19.0) compiles each metricsFormat with Go's
+    regexp; google-re2 parses the same RE2 syntax: no look-arounds or back-references, but
+    ``\\z`` and ``\\p{L}``. The text of the reason is RE2's own wording.
     """
     try:
-        re2: Any = importlib.import_module("re2")
-    except ImportError:
-        re2 = None
-    try:
-        (re2 or re).compile(pattern)
-    except Exception as error:  # re.error or re2.error, whichever compiled it
-        return str(error) or type(error).__name__
+        re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error as error:
+        reason = error.args[0] if error.args else ""
+        return reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
     return None
 
 

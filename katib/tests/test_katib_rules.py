@@ -443,6 +443,37 @@ ROWS: list[tuple[str, Change, str, str | None]] = [
         REFUSE,
         "spec.metricsCollectorSpec.source.filter.metricsFormat[0]",
     ),
+    # validator.go compiles each metricsFormat with Go's regexp (RE2 syntax), nothing else.
+    (
+        "look-ahead in metrics format (Go's regexp has none)",
+        collector("StdOut", filter={"metricsFormat": [r"(\w+)=(?=\d)(\S+)"]}),
+        REFUSE,
+        "spec.metricsCollectorSpec.source.filter.metricsFormat[0]",
+    ),
+    (
+        "back-reference in metrics format (Go's regexp has none)",
+        collector("StdOut", filter={"metricsFormat": [r"(\w+)=(\S+)\1"]}),
+        REFUSE,
+        "spec.metricsCollectorSpec.source.filter.metricsFormat[0]",
+    ),
+    (
+        "\\z in metrics format (Go's end of text)",
+        collector("StdOut", filter={"metricsFormat": [r"(\w+)=(\S+)\z"]}),
+        ADMIT,
+        None,
+    ),
+    (
+        "\\p{L} in metrics format (Go's Unicode classes)",
+        collector("StdOut", filter={"metricsFormat": [r"(\p{L}+)=([\d.]+)"]}),
+        ADMIT,
+        None,
+    ),
+    (
+        "conditions are GJSON paths, never compiled as regular expressions",
+        template(successCondition='status.x.#(a%"(?=*")#', failureCondition="status.y"),
+        ADMIT,
+        None,
+    ),
     # suggestion services
     (
         "pbt without suggestion_trial_dir",
