@@ -43,6 +43,7 @@ from hpo_rig.experiment import (
     V1BETA1,
 )
 from hpo_rig.gotemplate import GoTemplateError, render_go_template
+from hpo_rig.jobspec import job_problems
 from hpo_rig.nas import nas_problems
 from hpo_rig.schema import unknown_fields
 from hpo_rig.yamlio import InputFileError, parse_all
@@ -658,6 +659,10 @@ def _trial_template_v1beta1(spec: Mapping[str, Any], has_parameters: bool, repor
     for key in ("apiVersion", "kind"):
         if not trial_spec.get(key):
             report.add(f"{path}.trialSpec.{key}", "must be specified")
+    # validateTrialJob: only a batch/v1 Job is converted (and must convert losslessly).
+    if trial_spec.get("apiVersion") == "batch/v1" and trial_spec.get("kind") == "Job":
+        for where, problem in job_problems(trial_spec):
+            report.add(f"{path}.trialSpec{where}", problem)
 
 
 def _trial_parameters(

@@ -579,9 +579,18 @@ ROWS: list[tuple[str, Change, str, str | None]] = [
         "spec.parameters[0].feasibleSpace.stpe",
     ),
     (
-        "unknown field inside the trial spec is not ours to judge",
+        "unknown field in a batch/v1 Job trial spec (validateTrialJob converts it)",
         lambda d: d["spec"]["trialTemplate"]["trialSpec"]["spec"].update(
             backoffLimit=0, ttlAfterDone=3
+        ),
+        REFUSE,
+        "spec.trialTemplate.trialSpec.spec.ttlAfterDone",
+    ),
+    (
+        "unknown field in another kind's trial spec is not Katib's to judge",
+        both(
+            trial_kind("TFJob", "kubeflow.org/v1"),
+            lambda d: d["spec"]["trialTemplate"]["trialSpec"]["spec"].update(ttlAfterDone=3),
         ),
         ADMIT,
         None,
