@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import yaml
 
+from hpo_rig import jobspec
 from hpo_rig.jobspec import job_problems
 from hpo_rig.validate import errors, validate_experiment
 from tests.katib_shapes import Document, examples, experiment
@@ -210,3 +211,15 @@ def test_katib_example_jobs_convert(name: str) -> None:
 
 def test_katib_examples_include_jobs() -> None:
     assert {n for n in JOBS if n.endswith(".yaml")} >= {"v1beta1-random.yaml"}
+
+
+def test_older_clients_type_strings_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    # kubernetes client 34 writes list[V1Container] and dict(str, str); 37 List[...], Dict[...].
+    tree = {
+        "V1Job": {"spec": "V1JobSpec"},
+        "V1JobSpec": {"labels": "dict(str, str)", "items": "list[V1Item]"},
+        "V1Item": {"name": "str"},
+    }
+    monkeypatch.setattr(jobspec, "_fields", tree.__getitem__)
+    problems = job_problems({"spec": {"labels": {"a": 1}, "items": [{"nme": "x"}]}})
+    assert [where for where, _ in problems] == [".spec.labels[a]", ".spec.items[0].nme"]
