@@ -46,6 +46,7 @@ from hpo_rig.gotemplate import GoTemplateError, render_go_template
 from hpo_rig.jobspec import job_problems
 from hpo_rig.nas import nas_problems
 from hpo_rig.schema import unknown_fields
+from hpo_rig.settings_v1alpha2 import setting_problems as v1alpha2_setting_problems
 from hpo_rig.yamlio import InputFileError, parse_all
 
 COLLECTOR_KINDS: dict[str, tuple[str, ...]] = {
@@ -330,7 +331,7 @@ def _parameters(spec: Mapping[str, Any], version: str, report: _Report) -> list[
     items = report.sequence(spec.get("parameters"), "spec.parameters")
     if not items:
         return []
-    hyperband_resource = _hyperband_resource(spec)
+    hyperband_resource = _hyperband_resource(spec, version)
     parsed: list[_Parameter] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
@@ -432,12 +433,14 @@ def _feasible_space(
     return _Parameter(name, kind, low, high, step, ())
 
 
-def _hyperband_resource(spec: Mapping[str, Any]) -> str | None:
+def _hyperband_resource(spec: Mapping[str, Any], version: str) -> str | None:
     algorithm = spec.get("algorithm")
     if not isinstance(algorithm, Mapping) or algorithm.get("algorithmName") != "hyperband":
         return None
+    # Katib 0.6 (v1alpha2) names it resourceName (hyperband_service.py).
+    key = "resourceName" if version == V1ALPHA2 else "resource_name"
     for setting in algorithm.get("algorithmSettings") or []:
-        if isinstance(setting, Mapping) and setting.get("name") == "resource_name":
+        if isinstance(setting, Mapping) and setting.get("name") == key:
             return str(setting.get("value"))
     return None
 
@@ -490,6 +493,10 @@ def _algorithm(
         )
         return
     settings = _settings(algorithm.get("algorithmSettings"), f"{path}.algorithmSettings", report)
+    if version == V1ALPHA2:
+        for where, problem, warning in v1alpha2_setting_problems(name, settings, spec):
+            (report.warn if warning else report.add)(where, problem)
+        return
     schema = SETTINGS[name]
     for key, problem in setting_problems(schema, name, settings):
         report.add(f"{path}.algorithmSettings[{key}]", problem)
