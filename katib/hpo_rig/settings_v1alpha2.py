@@ -184,7 +184,8 @@ def _grid(settings: Mapping[str, str], spec: Mapping[str, Any]) -> list[Finding]
         elif key not in sized and key != "DefaultGrid":
             findings.append(_unknown(key, "grid", ["DefaultGrid", *sized]))
         else:
-            # numpy.linspace(num=<the string>) of 0.6's numpy reads it with int().
+            # linspace(num=<the setting's string>): numpy before 1.18 (0.6's images, built in
+            # 2019 from an unpinned numpy>=1.13.3) falls back to int() on it.
             try:
                 sizes[key] = int(value)
             except ValueError:
