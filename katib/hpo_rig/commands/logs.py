@@ -16,13 +16,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from hpo_rig import cluster
+from hpo_rig import cluster, extras
 from hpo_rig.apierrors import ClusterError, translate
 from hpo_rig.commands._kubectl import add_cluster_arguments, not_found
-from hpo_rig.engine import state as engine_state
 from hpo_rig.trials import KATIB_GROUP
+
+if TYPE_CHECKING:
+    from hpo_rig.engine.state import TrialRecord
 
 LABEL_TRIAL = "katib.kubeflow.org/trial"  # pkg/controller.v1beta1/consts/const.go, v0.19.0
 TRIALS = "trials"
@@ -169,7 +171,12 @@ def local_log(
             sleep(interval)
 
 
-def _record(state_path: Path, trial: str) -> engine_state.TrialRecord:
+def _record(state_path: Path, trial: str) -> TrialRecord:
+    # The engine's package imports Optuna: only a local run's logs pay for it (and a local run
+    # exists only where the 'run' extra is installed).
+    extras.require("run")
+    from hpo_rig.engine import state as engine_state
+
     try:
         run_state = engine_state.load(state_path)
     except engine_state.StateError as error:
