@@ -15,6 +15,7 @@ from hpo_rig import cluster
 from hpo_rig.cli import COMMANDS, main
 from hpo_rig.commands import submit, watch
 from tests.fakes import FakeCustomObjectsApi
+from tests.kubeconfig import write_kubeconfig
 
 ROOT = Path(__file__).parents[1]
 EXAMPLES = Path(__file__).parent / "fixtures" / "examples"
@@ -22,6 +23,14 @@ TRIALS = Path(__file__).parent / "fixtures" / "trials" / "random-trials.json"
 RANDOM = EXAMPLES / "v1beta1-random.yaml"
 VALUES = ROOT / "examples" / "values-mnist-tpe.yaml"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def kubeflow_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$KUBECONFIG: a current context whose namespace is kubeflow (the namespace these tests'
+    Experiments live in), so no test reads the developer's ~/.kube/config."""
+    config = write_kubeconfig(tmp_path / "kubeconfig", {"rig": "kubeflow"}, "rig")
+    monkeypatch.setenv("KUBECONFIG", str(config))
 
 
 @pytest.fixture

@@ -18,8 +18,17 @@ from hpo_rig.cli import main
 from hpo_rig.commands import _kubectl, budget, delete, logs
 from hpo_rig.engine import state as engine_state
 from tests.fakes import FakeCustomObjectsApi
+from tests.kubeconfig import write_kubeconfig
 
 RANDOM = Path(__file__).parent / "fixtures" / "examples" / "v1beta1-random.yaml"
+
+
+@pytest.fixture(autouse=True)
+def kubeflow_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$KUBECONFIG: a current context whose namespace is kubeflow (the namespace these tests'
+    Experiments live in), so no test reads the developer's ~/.kube/config."""
+    config = write_kubeconfig(tmp_path / "kubeconfig", {"rig": "kubeflow"}, "rig")
+    monkeypatch.setenv("KUBECONFIG", str(config))
 
 
 class AdminApi(FakeCustomObjectsApi):

@@ -22,7 +22,13 @@ import sys
 from typing import Any, TextIO
 
 from hpo_rig import cluster
-from hpo_rig.commands._kubectl import RESOURCE, RESOURCES, add_cluster_arguments, not_found
+from hpo_rig.commands._kubectl import (
+    RESOURCE,
+    RESOURCES,
+    add_cluster_arguments,
+    namespace_of,
+    not_found,
+)
 
 EXIT_CODES = (
     "exit status: 0 budget updated (or already so); 1 Katib would refuse the change (the "
@@ -66,7 +72,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     api = cluster.connect_admin(args.kubeconfig, args.context)
     version = cluster.version_of(args.api_version)
-    experiment = cluster.get_experiment(api, args.namespace, args.name, version)
+    namespace = namespace_of(args)
+    experiment = cluster.get_experiment(api, namespace, args.name, version)
     if experiment is None:
         print(not_found(RESOURCES, args.name), file=sys.stderr)
         return 1
@@ -85,7 +92,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     if not patch:
         out.write(f"{RESOURCE}/{args.name} unchanged\n")
         return 0
-    cluster.patch_experiment(api, args.namespace, args.name, version, {"spec": patch})
+    cluster.patch_experiment(api, namespace, args.name, version, {"spec": patch})
     summary = ", ".join(f"{key}={value}" for key, value in patch.items())
     out.write(f"{RESOURCE}/{args.name} patched ({summary})\n")
     return 0

@@ -14,7 +14,13 @@ import sys
 from typing import TextIO
 
 from hpo_rig import cluster
-from hpo_rig.commands._kubectl import RESOURCE, RESOURCES, add_cluster_arguments, not_found
+from hpo_rig.commands._kubectl import (
+    RESOURCE,
+    RESOURCES,
+    add_cluster_arguments,
+    namespace_of,
+    not_found,
+)
 
 EXIT_CODES = (
     "exit status: 0 every experiment deleted; 1 one was not found, the cluster refused, or the "
@@ -48,6 +54,7 @@ def run(
     out = out or sys.stdout
     err = err or sys.stderr
     names = list(dict.fromkeys(args.names))
+    namespace = namespace_of(args)
     if not args.yes:
         if not stdin.isatty():
             print(
@@ -58,7 +65,7 @@ def run(
             return 2
         out.write(f"You are about to delete the following {len(names)} resource(s):\n")
         for name in names:
-            out.write(f"{RESOURCE}/{name} (namespace {args.namespace}) and its trials\n")
+            out.write(f"{RESOURCE}/{name} (namespace {namespace}) and its trials\n")
         out.write("Do you want to continue? (y/n): ")
         out.flush()
         answer = stdin.readline().strip().lower()
@@ -70,12 +77,12 @@ def run(
     status = 0
     for name in names:
         try:
-            if cluster.get_experiment(api, args.namespace, name, version) is None:
+            if cluster.get_experiment(api, namespace, name, version) is None:
                 # kubectl reports each missing object and goes on with the others.
                 print(not_found(RESOURCES, name), file=err)
                 status = 1
                 continue
-            cluster.delete_experiment(api, args.namespace, name, version)
+            cluster.delete_experiment(api, namespace, name, version)
         except cluster.ClusterError as error:
             print(f"hpo-rig delete: error: {error}", file=err)
             status = 1

@@ -15,7 +15,14 @@ from typing import Any, TextIO
 import yaml
 
 from hpo_rig import cluster
-from hpo_rig.commands._kubectl import EXIT_CODES, RESOURCE, add_cluster_arguments, age, tabulate
+from hpo_rig.commands._kubectl import (
+    EXIT_CODES,
+    RESOURCE,
+    add_cluster_arguments,
+    age,
+    namespace_of,
+    tabulate,
+)
 
 NONE = "<none>"  # kubectl's cell for an absent value
 OUTPUTS = ("wide", "json", "yaml", "name")
@@ -48,7 +55,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     out = out or sys.stdout
     err = err or sys.stderr
     api = cluster.connect_admin(args.kubeconfig, args.context)
-    namespace = None if args.all_namespaces else args.namespace
+    namespace = None if args.all_namespaces else namespace_of(args)
     items = cluster.list_experiments(api, namespace, cluster.version_of(args.api_version))
     if args.output in ("json", "yaml"):
         # kubectl get -o json|yaml of several objects: a v1 List.
