@@ -21,6 +21,7 @@ from hpo_rig.commands._kubectl import (
     namespace_of,
     not_found,
 )
+from hpo_rig.commands._output import add_output_argument
 
 EXIT_CODES = (
     "exit status: 0 every experiment deleted; 1 one was not found, the cluster refused, or the "
@@ -41,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("names", nargs="+", metavar="NAME", help="Experiment name(s)")
     add_cluster_arguments(parser)
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    add_output_argument(
+        parser, ("name",), "a line per deleted experiment; name: experiment.kubeflow.org/NAME"
+    )
     parser.set_defaults(func=run)
 
 
@@ -87,5 +91,6 @@ def run(
             print(f"hpo-rig delete: error: {error}", file=err)
             status = 1
             continue
-        out.write(f'{RESOURCE} "{name}" deleted\n')
+        # kubectl delete's lines (-o name: resource/name only).
+        out.write(f"{RESOURCE}/{name}\n" if args.output else f'{RESOURCE} "{name}" deleted\n')
     return status
