@@ -162,3 +162,10 @@ def test_metrics_yaml(
     printed = yaml.safe_load(capsys.readouterr().out)
     (observed,) = printed["observation"]["metrics"]
     assert (observed["name"], observed["min"], observed["latest"]) == ("loss", "0.25", "0.25")
+
+
+@pytest.mark.parametrize("command", sorted(_subcommands()))
+def test_every_commands_help_lists_its_exit_codes(command: str) -> None:
+    epilog = _subcommands()[command].epilog or ""
+    assert "exit codes:" in epilog or "exit status:" in epilog
+    assert "2 " in epilog

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo_rig.commands._output import add_file_argument, add_output_argument, as_json, v1_list, write
+from hpo_rig.exitcodes import EPILOG
 from hpo_rig.render import load_values, render_experiment
 from hpo_rig.yamlio import dump_documents
 
@@ -17,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="render Katib Experiment YAML from a values file",
         description="Render one Experiment per entry of the values file (a file with an "
         "`experiments:` list gives a multi-document stream).",
+        epilog=EPILOG,
     )
     parser.add_argument("values", type=Path, metavar="VALUES", help="values YAML file")
     parser.add_argument(
