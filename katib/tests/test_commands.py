@@ -15,6 +15,7 @@ from hpo_rig import cluster
 from hpo_rig.cli import COMMANDS, main
 from hpo_rig.commands import submit, watch
 from tests.fakes import FakeCustomObjectsApi
+from tests.kubeconfig import write_kubeconfig
 
 ROOT = Path(__file__).parents[1]
 EXAMPLES = Path(__file__).parent / "fixtures" / "examples"
@@ -22,6 +23,14 @@ TRIALS = Path(__file__).parent / "fixtures" / "trials" / "random-trials.json"
 RANDOM = EXAMPLES / "v1beta1-random.yaml"
 VALUES = ROOT / "examples" / "values-mnist-tpe.yaml"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def kubeflow_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$KUBECONFIG: a current context whose namespace is kubeflow (the namespace these tests'
+    Experiments live in), so no test reads the developer's ~/.kube/config."""
+    config = write_kubeconfig(tmp_path / "kubeconfig", {"rig": "kubeflow"}, "rig")
+    monkeypatch.setenv("KUBECONFIG", str(config))
 
 
 @pytest.fixture
@@ -80,7 +89,7 @@ def test_render_then_validate_round_trip(
     (document,) = yaml.safe_load_all(text)
     assert document["metadata"]["name"] == "mnist-tpe"
     output = tmp_path / "experiment.yaml"
-    assert main(["render", str(VALUES), "-o", str(output)]) == 0
+    assert main(["render", str(VALUES), "--file", str(output)]) == 0
     assert yaml.safe_load(output.read_text()) == document
     assert main(["validate", str(output)]) == 0
     assert capsys.readouterr().out.endswith(f"{output}: ok\n")
@@ -209,6 +218,7 @@ def _args(**values: Any) -> Any:
         "interval": 0.0,
         "timeout": None,
         "once": False,
+        "output": None,
     }
     return argparse.Namespace(**(defaults | values))
 
@@ -368,17 +378,17 @@ def test_export_from_cluster_matches_file(api: FakeCustomObjectsApi, tmp_path: P
     for item in trials_document()["items"]:
         api.add("trials", copy.deepcopy(item))
     output = tmp_path / "trials.json"
-    assert main(["export", "random", "-n", "kubeflow", "-o", str(output)]) == 0
+    assert main(["export", "random", "-n", "kubeflow", "--file", str(output)]) == 0
     assert json.loads(output.read_text())["items"] == trials_document()["items"]
 
 
 def test_export_csv_has_a_column_per_parameter_and_metric(tmp_path: Path) -> None:
     output = tmp_path / "trials.csv"
-    assert main(["export", "--from", str(TRIALS), "-o", str(output)]) == 0
+    assert main(["export", "--from", str(TRIALS), "--file", str(output)]) == 0
     rows = list(csv.DictReader(output.read_text().splitlines()))
     assert list(rows[0]) == [
-        "trial",
-        "state",
+        "name",
+        "status",
         "created",
         "started",
         "completed",
@@ -389,10 +399,10 @@ def test_export_csv_has_a_column_per_parameter_and_metric(tmp_path: Path) -> Non
         "Validation-accuracy",
         "Train-accuracy",
     ]
-    by_name = {row["trial"]: row for row in rows}
+    by_name = {row["name"]: row for row in rows}
     assert by_name["random-4xkqj7lw"]["Validation-accuracy"] == "0.9712"
     assert by_name["random-4xkqj7lw"]["Train-accuracy"] == "0.985"
-    assert by_name["random-b2mzc6tn"]["state"] == "Failed"
+    assert by_name["random-b2mzc6tn"]["status"] == "Failed"
     assert by_name["random-b2mzc6tn"]["Validation-accuracy"] == ""
     assert by_name["random-zq5w7rty"]["completed"] == ""
     assert by_name["random-m3p8q1vz"]["Validation-accuracy"] == ""
@@ -415,7 +425,7 @@ def test_best_prints_parameters_and_the_rerun_command(
 def test_best_without_experiment_guesses_the_trainer_flags(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["best", "--from", str(TRIALS), "--json"]) == 0
+    assert main(["best", "--from", str(TRIALS), "-o", "json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["trial"] == "random-4xkqj7lw"
     assert result["command"] == [
@@ -499,7 +509,7 @@ def test_best_on_a_cluster_reads_status_current_optimal_trial(
     api.add("experiments", experiment)
     for item in _running_leader()["items"]:
         api.add("trials", item)
-    assert main(["best", "random", "--json"]) == 0
+    assert main(["best", "random", "-o", "json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["trial"] == "random-8f9d2wqp"
     assert result["source"] == "from status.currentOptimalTrial"
@@ -521,7 +531,17 @@ def test_best_computes_when_the_status_has_no_optimal_trial(
 
 def test_report_writes_real_pngs_and_a_self_contained_page(tmp_path: Path) -> None:
     assert (
-        main(["report", "--from", str(TRIALS), "--experiment", str(RANDOM), "-o", str(tmp_path)])
+        main(
+            [
+                "report",
+                "--from",
+                str(TRIALS),
+                "--experiment",
+                str(RANDOM),
+                "--output-dir",
+                str(tmp_path),
+            ]
+        )
         == 0
     )
     for suffix in ("objective", "parameters", "parallel"):
@@ -547,5 +567,5 @@ def test_report_without_scored_trials_still_draws(tmp_path: Path) -> None:
     document["items"] = [document["items"][5]]
     path = tmp_path / "trials.json"
     path.write_text(json.dumps(document))
-    assert main(["report", "--from", str(path), "-o", str(tmp_path / "out")]) == 0
+    assert main(["report", "--from", str(path), "--output-dir", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "random-objective.png").read_bytes().startswith(PNG_SIGNATURE)

@@ -1,6 +1,7 @@
 """hpo-rig list, delete, logs and budget against a fake Kubernetes API."""
 
 import copy
+import csv
 import io
 import json
 import re
@@ -18,8 +19,17 @@ from hpo_rig.cli import main
 from hpo_rig.commands import _kubectl, budget, delete, logs
 from hpo_rig.engine import state as engine_state
 from tests.fakes import FakeCustomObjectsApi
+from tests.kubeconfig import write_kubeconfig
 
 RANDOM = Path(__file__).parent / "fixtures" / "examples" / "v1beta1-random.yaml"
+
+
+@pytest.fixture(autouse=True)
+def kubeflow_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$KUBECONFIG: a current context whose namespace is kubeflow (the namespace these tests'
+    Experiments live in), so no test reads the developer's ~/.kube/config."""
+    config = write_kubeconfig(tmp_path / "kubeconfig", {"rig": "kubeflow"}, "rig")
+    monkeypatch.setenv("KUBECONFIG", str(config))
 
 
 class AdminApi(FakeCustomObjectsApi):
@@ -307,6 +317,7 @@ def delete_args(*names: str, yes: bool = False) -> Any:
         api_version="v1beta1",
         kubeconfig=None,
         context=None,
+        output=None,
     )
 
 
@@ -592,3 +603,79 @@ def test_budget_check_is_validator_go_order() -> None:
     document = experiment(conditions=[{"type": "Failed", "status": "True"}], trials=3)
     with pytest.raises(budget.BudgetRefused, match=r"^spec.resumePolicy"):
         budget.check_update(document, {"maxTrialCount": 30})
+
+
+def test_list_csv_has_a_header_and_a_quoted_row_per_experiment(
+    api: AdminApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = experiment(
+        conditions=[{"type": "Running", "status": "True"}],
+        trialsSucceeded=2,
+        trials=3,
+        currentOptimalTrial={
+            "bestTrialName": "random-1",
+            "observation": {"metrics": [{"name": "Validation-accuracy", "max": "0.9"}]},
+        },
+    )
+    document["spec"]["algorithm"]["algorithmName"] = 'tpe, "tuned"'  # a cell that needs quotes
+    api.add("experiments", document)
+    assert main(["list", "-o", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == [
+        "namespace",
+        "name",
+        "status",
+        "optimal",
+        "succeeded",
+        "running",
+        "failed",
+        "created",
+        "pending",
+        "killed",
+        "earlystopped",
+        "trials",
+        "max",
+        "algorithm",
+        "optimal_trial",
+    ]
+    assert len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["namespace"] == "kubeflow"
+    assert row["status"] == "Running"
+    assert row["optimal"] == "0.9"
+    assert (row["succeeded"], row["trials"]) == ("2", "3")
+    assert row["created"] == document["metadata"]["creationTimestamp"]
+    assert row["algorithm"] == 'tpe, "tuned"'
+    assert row["optimal_trial"] == "random-1"
+
+
+def test_list_csv_leaves_absent_values_empty(
+    api: AdminApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.add("experiments", experiment())
+    assert main(["list", "-o", "csv"]) == 0
+    (row,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert (row["status"], row["optimal"], row["optimal_trial"]) == ("", "", "")
+
+
+def test_delete_output_name(api: AdminApi, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add("experiments", experiment())
+    assert main(["delete", "random", "--yes", "-o", "name"]) == 0
+    assert capsys.readouterr().out == "experiment.kubeflow.org/random\n"
+
+
+@pytest.mark.parametrize("output", ["json", "yaml"])
+def test_budget_prints_the_patched_experiment(
+    output: str, api: AdminApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.add("experiments", experiment(conditions=[{"type": "Running", "status": "True"}]))
+    assert main(["budget", "random", "--max-trials", "20", "-o", output]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)  # JSON is YAML too
+    assert printed["metadata"]["name"] == "random"
+    assert printed["spec"]["maxTrialCount"] == 20
+
+
+def test_budget_output_name(api: AdminApi, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add("experiments", experiment(conditions=[{"type": "Running", "status": "True"}]))
+    assert main(["budget", "random", "--max-trials", "20", "-o", "name"]) == 0
+    assert capsys.readouterr().out == "experiment.kubeflow.org/random\n"

@@ -16,13 +16,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from hpo_rig import cluster
+from hpo_rig import cluster, extras
 from hpo_rig.apierrors import ClusterError, translate
-from hpo_rig.commands._kubectl import add_cluster_arguments, not_found
-from hpo_rig.engine import state as engine_state
+from hpo_rig.commands._kubectl import add_cluster_arguments, namespace_of, not_found
 from hpo_rig.trials import KATIB_GROUP
+
+if TYPE_CHECKING:
+    from hpo_rig.engine.state import TrialRecord
 
 LABEL_TRIAL = "katib.kubeflow.org/trial"  # pkg/controller.v1beta1/consts/const.go, v0.19.0
 TRIALS = "trials"
@@ -78,7 +80,8 @@ def run(args: argparse.Namespace, out: BinaryIO | None = None) -> int:
 def cluster_log(args: argparse.Namespace) -> Iterable[bytes]:
     api = cluster.connect(args.kubeconfig, args.context)
     version = cluster.version_of(args.api_version)
-    trial = get_trial(api, args.namespace, args.trial, version)
+    namespace = namespace_of(args)
+    trial = get_trial(api, namespace, args.trial, version)
     spec = trial.get("spec") or {}
     selector = ",".join(
         [f"{LABEL_TRIAL}={args.trial}"]
@@ -86,7 +89,7 @@ def cluster_log(args: argparse.Namespace) -> Iterable[bytes]:
     )
     core = cluster.connect_core(args.kubeconfig, args.context)
     try:
-        pods = core.list_namespaced_pod(args.namespace, label_selector=selector)
+        pods = core.list_namespaced_pod(namespace, label_selector=selector)
     except Exception as error:
         raise _failure(error, "pods", "v1", f"listing pods {selector}") from error
     pod = pick_pod(list(getattr(pods, "items", None) or []), args.trial)
@@ -97,9 +100,9 @@ def cluster_log(args: argparse.Namespace) -> Iterable[bytes]:
     if args.tail >= 0:
         options["tail_lines"] = args.tail
     try:
-        response = core.read_namespaced_pod_log(pod.metadata.name, args.namespace, **options)
+        response = core.read_namespaced_pod_log(pod.metadata.name, namespace, **options)
     except Exception as error:
-        where = f"reading logs of pod {args.namespace}/{pod.metadata.name}"
+        where = f"reading logs of pod {namespace}/{pod.metadata.name}"
         raise _failure(error, "pods", "v1", where) from error
     try:
         yield from response.stream(4096)
@@ -169,7 +172,12 @@ def local_log(
             sleep(interval)
 
 
-def _record(state_path: Path, trial: str) -> engine_state.TrialRecord:
+def _record(state_path: Path, trial: str) -> TrialRecord:
+    # The engine's package imports Optuna: only a local run's logs pay for it (and a local run
+    # exists only where the 'run' extra is installed).
+    extras.require("run")
+    from hpo_rig.engine import state as engine_state
+
     try:
         run_state = engine_state.load(state_path)
     except engine_state.StateError as error:

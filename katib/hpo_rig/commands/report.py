@@ -22,11 +22,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_source_arguments(parser)
     parser.add_argument(
-        "-o",
         "--output-dir",
         type=Path,
         default=Path("reports"),
-        help="directory for the files (default: %(default)s)",
+        metavar="DIR",
+        help="directory for the files, made if missing (default: %(default)s)",
     )
     parser.set_defaults(func=lambda args: run(args, parser))
 

@@ -10,13 +10,21 @@ from typing import TextIO
 
 from hpo_rig import exitcodes
 from hpo_rig.cluster import experiment_outcome
+from hpo_rig.commands._output import add_output_argument, dump
 from hpo_rig.commands._source import Snapshot, add_source_arguments, check_source, snapshot
 from hpo_rig.duration import duration_argument
 from hpo_rig.exitcodes import EPILOG
 from hpo_rig.table import summary, trial_table
-from hpo_rig.trials import FAILED, FINISHED_STATES, METRICS_UNAVAILABLE, best_trial
+from hpo_rig.trials import (
+    FAILED,
+    FINISHED_STATES,
+    METRICS_UNAVAILABLE,
+    best_trial,
+    trial_list_document,
+)
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J"
+ONCE_FORMATS = ("json", "yaml")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -49,6 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "kubectl-style: 30s, 10m, 1h (default: wait until it finishes)",
     )
     parser.add_argument("--once", action="store_true", help="print the table once and exit")
+    add_output_argument(
+        parser, ONCE_FORMATS, "the table; with --once, json|yaml print the trials instead"
+    )
     parser.set_defaults(func=lambda args: run(args, parser))
 
 
@@ -60,12 +71,20 @@ def run(
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
     check_source(parser, args)
+    if args.output and not args.once:
+        parser.error(f"-o {args.output} needs --once")
     out = out or sys.stdout
     clear = out.isatty()
     timeout = getattr(args, "timeout", None)
     deadline = clock() + timeout if timeout else None
     while True:
         view = snapshot(args)
+        if args.output:
+            # The trials as `kubectl get trials -o json|yaml` prints them; the exit status
+            # still says how the experiment stands.
+            out.write(dump(trial_list_document(view.trials), args.output))
+            ending = outcome(view)
+            return exitcodes.FAILED if ending and ending[0] == "Failed" else exitcodes.OK
         maximum = view.experiment.max_trial_count if view.experiment else None
         if clear:
             out.write(CLEAR_SCREEN)

@@ -525,7 +525,7 @@ def test_best_export_and_report_read_a_local_run(write_experiment, tmp_path, cap
     winner = best_trial(best, objective)
     assert winner is not None
     assert f"best trial: {winner.name}" in capsys.readouterr().out
-    assert main(["export", "--from", trials, "-f", "csv", "-o", str(tmp_path / "t.csv")]) == 0
+    assert main(["export", "--from", trials, "-o", "csv", "--file", str(tmp_path / "t.csv")]) == 0
     assert len((tmp_path / "t.csv").read_text().strip().splitlines()) == 4
-    assert main(["report", "--from", trials, "-o", str(tmp_path / "report")]) == 0
+    assert main(["report", "--from", trials, "--output-dir", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "engine-test.html").exists()
