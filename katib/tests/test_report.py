@@ -268,3 +268,18 @@ def test_the_page_says_when_the_distributions_are_unknown(
     assert main(["report", "--from", str(source), "-o", str(tmp_path)]) == 0
     assert "--experiment" in capsys.readouterr().err
     assert "distributions unknown" in (tmp_path / "sweep.html").read_text()
+
+
+def test_what_optuna_warns_of_is_written_on_the_plot(capsys: pytest.CaptureFixture[str]) -> None:
+    document = trials_document(count=4, failed=(), unavailable=())
+    for item in document["items"]:
+        for assignment in item["spec"]["parameterAssignments"]:
+            assignment["value"] = {"lr": "0.01", "layers": "2", "optimizer": "adam"}[
+                assignment["name"]
+            ]
+        item["status"]["observation"]["metrics"][0].update(min="1.0", max="1.0", latest="1.0")
+    exp = experiment()
+    figure = draw_report(parse_trials(document), exp.objective, exp).figure("importances")
+    texts = [t.get_text() for t in figure.axes[0].texts]
+    assert any(text.startswith("Optuna: ") and "equal" in text for text in texts)
+    assert "Warning" not in capsys.readouterr().err

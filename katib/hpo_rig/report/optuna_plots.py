@@ -7,7 +7,9 @@ study, where they draw what the report needs:
   a log axis for a log distribution, and the colour scale reversed when minimising (darker is
   better either way; the colour bar is relabelled to say so);
 - ``plot_param_importances``: Optuna's default evaluator, PED-ANOVA in 5.0
-  (optuna/importance/__init__.py), which needs numpy only, not scikit-learn.
+  (optuna/importance/__init__.py), which needs numpy only, not scikit-learn (although
+  optuna.importance imports scikit-learn for fANOVA whenever it is installed,
+  optuna/importance/_fanova/_fanova.py: about a second and a half the report cannot avoid).
 
 The timeline is the report's own (``timeline.py``): Optuna's ``plot_timeline`` formats every
 run's axis as %H:%M:%S, colours by Optuna's states (no MetricsUnavailable, no objective) and
@@ -17,8 +19,7 @@ sets zero-width limits when every trial ends in the same second.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,25 +75,34 @@ def importances_figure(study: ReportStudy, objective: Objective) -> Figure:
         axes = _draw(optuna_matplotlib.plot_param_importances, study, objective)
     except (ValueError, RuntimeError) as error:
         return message_figure(title, f"Optuna could not evaluate importances: {error}")
-    axes.set_title(f"parameter importances for {objective.metric} (Optuna, PED-ANOVA)")
+    # Optuna titles this plot on the left; replace that title rather than add a second.
+    axes.set_title(f"parameter importances for {objective.metric} (PED-ANOVA)", loc="left")
     return _figure(axes)
 
 
 def _draw(plot: Callable[..., Any], study: ReportStudy, objective: Objective) -> Axes:
-    with _optuna_style():
-        drawn = plot(study.study, target_name=objective.metric)
-    return drawn if isinstance(drawn, Axes) else np.asarray(drawn).flat[0]
-
-
-@contextmanager
-def _optuna_style() -> Iterator[None]:
+    """Optuna's ``plot`` of the study; what Optuna warns of while drawing (e.g. PED-ANOVA's
+    "importances will be equal") is written on the plot, not left on stderr."""
     # Optuna's plots call pyplot.style.use("ggplot"), which would restyle every later figure;
     # rc_context puts the settings back. They are marked experimental: not the user's concern;
     # nor is matplotlib widening the limits of an axis with a single value (one trial).
-    with warnings.catch_warnings(), pyplot.rc_context():
+    with warnings.catch_warnings(record=True) as caught, pyplot.rc_context():
+        warnings.simplefilter("always")
         warnings.simplefilter("ignore", ExperimentalWarning)
         warnings.filterwarnings("ignore", "Attempting to set identical", UserWarning)
-        yield
+        drawn = plot(study.study, target_name=objective.metric)
+    axes = drawn if isinstance(drawn, Axes) else np.asarray(drawn).flat[0]
+    for row, message in enumerate(dict.fromkeys(str(w.message) for w in caught)):
+        axes.text(
+            0.02,
+            0.02 + 0.07 * row,
+            f"Optuna: {message}",
+            transform=axes.transAxes,
+            fontsize="x-small",
+            wrap=True,
+            bbox={"facecolor": "white", "alpha": 0.8, "linewidth": 0},
+        )
+    return axes
 
 
 def _figure(axes: Axes) -> Figure:

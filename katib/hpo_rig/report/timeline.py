@@ -38,7 +38,7 @@ def timeline_figure(trials: Sequence[Trial], objective: Objective) -> Figure:
     starts = [_start(t) for t in placed]
     newest = max(t for trial in placed for t in _times(trial))
     ends = [trial.completed or newest for trial in placed]
-    figure = Figure(figsize=(9, min(2.0 + 0.25 * len(placed), 16.0)), layout="constrained")
+    figure = Figure(figsize=(9, min(2.5 + 0.18 * len(placed), 12.0)), layout="constrained")
     axes = figure.add_subplot()
     low, high = fit_time_axis(axes, min(starts), max(ends))
     minimum = (high - low) * MIN_WIDTH
@@ -73,16 +73,22 @@ def timeline_figure(trials: Sequence[Trial], objective: Objective) -> Figure:
     axes.set_ylim(len(placed) - 0.5, -0.5)  # the first trial on top
     axes.set_title(f"trials over time ({len(placed)} of {len(trials)} with a start time)")
     outcomes = sorted({t.state for t, v in zip(placed, values, strict=True) if v is None})
-    if outcomes:
-        axes.legend(
-            handles=[Patch(color=STATE_COLOURS.get(s, "black"), label=s) for s in outcomes],
-            title="no value",
-            loc="upper left",
-            bbox_to_anchor=(1.0, 1.0),
-            fontsize="small",
-        )
+    handles = [
+        Patch(color=STATE_COLOURS.get(s, "black"), label=f"{s} (no value)") for s in outcomes
+    ]
+    if any(t.state == RUNNING for t in placed):
+        handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="//", label="still running"))
+    if handles:
+        axes.legend(handles=handles, loc="upper right", fontsize="small")
     if numbers:
-        figure.colorbar(ScalarMappable(norm, palette), ax=axes, label=better_label(objective))
+        figure.colorbar(
+            ScalarMappable(norm, palette),
+            ax=axes,
+            location="top",
+            shrink=0.6,
+            aspect=40,
+            label=better_label(objective),
+        )
     return figure
 
 
