@@ -19,12 +19,14 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from hpo_rig import cluster
 from hpo_rig.cli import main
 from hpo_rig.experiment import Experiment, load_experiment
 from hpo_rig.report import draw_report
 from hpo_rig.report.study import build_study
 from hpo_rig.report.timeline import timeline_figure
 from hpo_rig.trials import Trial, parse_trials
+from tests.fakes import FakeCustomObjectsApi
 from tests.report_trials import OPTIMIZERS, START, experiment_document, trials_document
 
 ONE_SECOND = {"spacing": timedelta(0), "duration": timedelta(0)}
@@ -283,3 +285,19 @@ def test_what_optuna_warns_of_is_written_on_the_plot(capsys: pytest.CaptureFixtu
     texts = [t.get_text() for t in figure.axes[0].texts]
     assert any(text.startswith("Optuna: ") and "equal" in text for text in texts)
     assert "Warning" not in capsys.readouterr().err
+
+
+def test_a_cluster_experiment_gives_the_distributions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = FakeCustomObjectsApi()
+    monkeypatch.setattr(cluster, "connect", lambda *args, **kwargs: api)
+    api.add("experiments", experiment_document())
+    for item in trials_document(count=6)["items"]:
+        api.add("trials", item)
+    drawn: list[Figure] = []
+    monkeypatch.setattr("hpo_rig.report.png.pyplot.close", lambda figure: drawn.append(figure))
+    assert main(["report", "sweep", "-n", "kubeflow", "-o", str(tmp_path)]) == 0
+    assert len(list(tmp_path.glob("sweep-*.png"))) == 5
+    (parameters,) = [f for f in drawn if "lr" in slice_axes(f)]
+    assert slice_axes(parameters)["lr"].get_xscale() == "log"
