@@ -18,6 +18,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from optuna.distributions import FloatDistribution, IntDistribution
 
 from hpo_rig import cluster
 from hpo_rig.cli import main
@@ -106,9 +107,13 @@ def test_without_the_experiment_the_scale_is_unknown_and_said() -> None:
 
 def test_log_normal_is_log_too() -> None:
     # Katib v0.19.0 hyperopt base_service.py samples logNormal with hp.lognormal: e ** normal.
-    assert build_study(
-        trials(), experiment().objective, experiment(distribution="logNormal")
-    ).log == {"lr"}
+    exp = experiment(distribution="logNormal")
+    study = build_study(trials(), exp.objective, exp).study
+    spaces = study.trials[0].distributions
+    assert isinstance(spaces["lr"], FloatDistribution)
+    assert spaces["lr"].log
+    assert isinstance(spaces["layers"], IntDistribution)
+    assert not spaces["layers"].log
 
 
 # --- parallel coordinates -------------------------------------------------------------------

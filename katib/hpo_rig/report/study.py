@@ -37,15 +37,15 @@ from hpo_rig.trials import (
 # experiment_types.go names them; pkg/suggestion/v1beta1/hyperopt/base_service.py samples
 # logUniform with hp.loguniform and logNormal with hp.lognormal, both e ** x).
 LOG_DISTRIBUTIONS = ("logUniform", "logNormal")
-# Trials whose objective value the plots show. Failed and MetricsUnavailable trials are in the
-# timeline and the table, not among the values; Running ones until they finish neither.
+# Trials whose objective value Optuna's plots show (as COMPLETE trials). Failed and
+# MetricsUnavailable trials are in the timeline and the table, never among the values; a
+# Running trial joins them when it finishes (the timeline shows its value so far).
 VALUED_STATES = (SUCCEEDED, EARLY_STOPPED, KILLED)
 
 
 @dataclass(frozen=True)
 class ReportStudy:
     study: optuna.Study
-    log: frozenset[str]  # parameters on log axes
     notes: tuple[str, ...]
 
     @property
@@ -79,8 +79,7 @@ def build_study(
     )
     for trial in trials:
         study.add_trial(_frozen(trial, objective, spaces))
-    log = frozenset(name for name, space in spaces.items() if getattr(space, "log", False) is True)
-    return ReportStudy(study, log, tuple(notes))
+    return ReportStudy(study, tuple(notes))
 
 
 def _frozen(
@@ -89,9 +88,9 @@ def _frozen(
     params: dict[str, Any] = {}
     for name, text in trial.assignments.items():
         space = spaces.get(name)
-        value = _value(space, text) if space is not None else None
-        if value is not None:
-            params[name] = value
+        converted = _value(space, text) if space is not None else None
+        if converted is not None:
+            params[name] = converted
     value = trial.objective_value(objective)
     if trial.state in VALUED_STATES and value is not None:
         state, number = TrialState.COMPLETE, value
