@@ -553,7 +553,7 @@ def test_report_writes_real_pngs_and_a_self_contained_page(tmp_path: Path) -> No
         assert pixels.shape[1] >= 600
         assert float(np.std(pixels)) > 0.05  # drawn, not a blank canvas
     page = (tmp_path / "random.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 3
+    assert page.count('src="data:image/png;base64,') == 5
     assert not re.search(r"(https?:)?//[\w.-]+\.\w", page.replace("data:image/png", ""))
     assert "<link" not in page
     assert "<script" not in page
