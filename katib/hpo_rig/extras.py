@@ -21,7 +21,7 @@ DISTRIBUTION = "hpo-rig"
 # distributions under [project.optional-dependencies]; a test keeps the two in step).
 EXTRAS: dict[str, tuple[str, ...]] = {
     "run": ("optuna",),
-    "report": ("matplotlib",),
+    "report": ("matplotlib", "optuna"),
 }
 # command -> the extra it needs
 COMMANDS: dict[str, str] = {"run": "run", "report": "report"}

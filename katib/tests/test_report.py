@@ -254,7 +254,10 @@ def test_the_command_writes_every_figure_and_the_page_embeds_each(
     spec = tmp_path / "experiment.yaml"
     spec.write_text(yaml.safe_dump(experiment_document()))
     out = tmp_path / "out"
-    assert main(["report", "--from", str(source), "--experiment", str(spec), "-o", str(out)]) == 0
+    assert (
+        main(["report", "--from", str(source), "--experiment", str(spec), "--output-dir", str(out)])
+        == 0
+    )
     pngs = sorted(out.glob("sweep-*.png"))
     assert [p.name for p in pngs] == [
         f"sweep-{slug}.png"
@@ -272,7 +275,7 @@ def test_the_page_says_when_the_distributions_are_unknown(
 ) -> None:
     source = tmp_path / "trials.json"
     source.write_text(json.dumps(trials_document(count=4)))
-    assert main(["report", "--from", str(source), "-o", str(tmp_path)]) == 0
+    assert main(["report", "--from", str(source), "--output-dir", str(tmp_path)]) == 0
     assert "--experiment" in capsys.readouterr().err
     assert "distributions unknown" in (tmp_path / "sweep.html").read_text()
 
@@ -302,7 +305,7 @@ def test_a_cluster_experiment_gives_the_distributions(
         api.add("trials", item)
     drawn: list[Figure] = []
     monkeypatch.setattr("hpo_rig.report.png.pyplot.close", lambda figure: drawn.append(figure))
-    assert main(["report", "sweep", "-n", "kubeflow", "-o", str(tmp_path)]) == 0
+    assert main(["report", "sweep", "-n", "kubeflow", "--output-dir", str(tmp_path)]) == 0
     assert len(list(tmp_path.glob("sweep-*.png"))) == 5
     (parameters,) = [f for f in drawn if "lr" in slice_axes(f)]
     assert slice_axes(parameters)["lr"].get_xscale() == "log"
