@@ -93,11 +93,12 @@ def experiment(trials: int, parallel: int, sleep: float, python: str, image: str
 
 def engine_wall(document: dict[str, Any], runner: str, workdir: Path) -> float:
     started = time.perf_counter()
+    loaded = load_experiment(document)
     result = run_experiment(
-        load_experiment(document),
+        loaded,
         make_runner(runner),
         RunOptions(workdir=workdir, refresh_seconds=0.05),
-        View(io.StringIO(), "accuracy"),
+        View(io.StringIO(), loaded),
     )
     elapsed = time.perf_counter() - started
     if result.exit_code != 0:

@@ -219,6 +219,7 @@ def _args(**values: Any) -> Any:
         "timeout": None,
         "once": False,
         "output": None,
+        "live": None,
     }
     return argparse.Namespace(**(defaults | values))
 
@@ -341,6 +342,77 @@ def test_watch_help_shows_the_interval_default_and_takes_durations(
     with pytest.raises(SystemExit) as exit_info:
         parser.parse_args(["watch", "x", "--timeout", "10 minutes"])
     assert exit_info.value.code == 2
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _table_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip().startswith("random-")]
+
+
+def test_watch_names_the_strategy_and_shows_one_value_per_trial(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert watch.run(_args(from_file=TRIALS, once=True), watch.argparse.ArgumentParser(), out) == 0
+    text = out.getvalue()
+    header = next(line for line in text.splitlines() if line.startswith("TRIAL"))
+    assert "Validation-accuracy (max)" in header
+    # random-4xkqj7lw: min 0.9101, max 0.9712, latest 0.9688; the strategy (max) is shown.
+    (row,) = [line for line in _table_lines(text) if "random-4xkqj7lw" in line]
+    assert "0.9712" in row
+    assert "0.9688" not in row
+    assert "0.9101" not in row
+
+    document = trials_document()
+    for item in document["items"]:
+        item["spec"]["objective"]["metricStrategies"][0]["value"] = "latest"
+    path = tmp_path / "trials.json"
+    path.write_text(json.dumps(document))
+    out = io.StringIO()
+    assert watch.run(_args(from_file=path, once=True), watch.argparse.ArgumentParser(), out) == 0
+    assert "Validation-accuracy (latest)" in out.getvalue()
+    (row,) = [line for line in _table_lines(out.getvalue()) if "random-4xkqj7lw" in line]
+    assert "0.9688" in row
+    assert "0.9712" not in row
+
+
+def test_watch_on_a_terminal_redraws_a_live_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # rich's width for a terminal it cannot measure
+    path = tmp_path / "trials.json"
+    path.write_text(TRIALS.read_text())
+
+    def finish_running_trial(seconds: float) -> None:
+        document = trials_document()
+        document["items"][-1]["status"]["conditions"].append(
+            {"type": "Succeeded", "status": "True", "reason": "TrialSucceeded", "message": ""}
+        )
+        path.write_text(json.dumps(document))
+
+    out = Terminal()
+    parser = watch.argparse.ArgumentParser()
+    assert watch.run(_args(from_file=path), parser, out, finish_running_trial) == 0
+    text = out.getvalue()
+    assert "\x1b[H\x1b[2J" not in text  # no clearing of the whole screen
+    assert re.search(r"\x1b\[\d*A", text)  # the cursor moves up to redraw in place
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    assert "Validation-accuracy (max)" in plain
+    assert plain.count("experiment random: 6 trials") == 3  # two drawings, the last one kept
+    assert not plain.rstrip().endswith("TRIAL")
+
+
+def test_watch_plain_on_a_terminal_and_once_print_text(tmp_path: Path) -> None:
+    for args in (
+        _args(from_file=TRIALS, once=True),
+        _args(from_file=TRIALS, live=False, once=True),
+    ):
+        out = Terminal()
+        assert watch.run(args, watch.argparse.ArgumentParser(), out) == 0
+        assert "\x1b" not in out.getvalue()
+        assert out.getvalue().splitlines()[1].startswith("TRIAL")
 
 
 def test_watch_stops_when_the_goal_is_reached(tmp_path: Path) -> None:

@@ -23,6 +23,9 @@ from hpo_rig.commands._kubectl import (
     tabulate,
 )
 from hpo_rig.commands._output import add_output_argument, dump, v1_list
+from hpo_rig.experiment import Objective
+from hpo_rig.table import format_value
+from hpo_rig.trials import Metric, metric_strategy
 
 NONE = "<none>"  # kubectl's cell for an absent value
 OUTPUTS = ("wide", "json", "yaml", "name", "csv")
@@ -150,23 +153,19 @@ def condition_type(status: dict[str, Any]) -> str:
 def optimal_value(experiment: dict[str, Any]) -> str:
     """The objective metric of status.currentOptimalTrial, read as Katib reads a trial's value
     (pkg/controller.v1beta1/experiment/util/status_util.go getObjectiveMetricValue, v0.19.0):
-    the strategy's min/max, falling back to latest when that is ``unavailable``."""
-    objective = (experiment.get("spec") or {}).get("objective") or {}
-    metric_name = objective.get("objectiveMetricName")
+    the strategy's min/max, falling back to latest when that is ``unavailable`` (the same
+    ``Metric.value`` that values every trial shown by watch, run, best and report)."""
+    spec = (experiment.get("spec") or {}).get("objective") or {}
+    objective = Objective(str(spec.get("type")), str(spec.get("objectiveMetricName")))
     optimal = (experiment.get("status") or {}).get("currentOptimalTrial") or {}
-    metrics = ((optimal.get("observation") or {}).get("metrics")) or []
-    # The webhook defaults each strategy to the objective type's (min for minimize, max for
-    # maximize); an object that skipped the webhook gets the same default here.
-    strategy = {"minimize": "min", "maximize": "max"}.get(str(objective.get("type")), "latest")
-    for item in objective.get("metricStrategies") or []:
-        if item.get("name") == metric_name and item.get("value"):
-            strategy = str(item["value"])
-    for metric in metrics:
-        if metric.get("name") == metric_name:
-            value = metric.get(strategy) if strategy in ("min", "max") else metric.get("latest")
-            if value in (None, "", "unavailable"):
-                value = metric.get("latest")
-            return str(value) if value not in (None, "") else NONE
+    for item in (optimal.get("observation") or {}).get("metrics") or []:
+        if item.get("name") == objective.metric:
+            metric = Metric(
+                objective.metric,
+                *(str(item.get(key, "")) for key in ("min", "max", "latest")),
+            )
+            value = metric.value(metric_strategy(objective, spec))
+            return NONE if value is None else format_value(value)
     return NONE
 
 

@@ -216,10 +216,11 @@ def run(args: argparse.Namespace) -> int:
         grace_seconds=args.grace,
         trial_timeout=args.trial_timeout,
     )
-    view = make_view(out, experiment.objective.metric, args.live)
     try:
         runner = make_runner(args.runner, gpus, args.trials_per_gpu)
-        result = run_experiment(experiment, runner, options, view)
+        # Leaving the block stops the live table (and gives the cursor back) on any exit.
+        with make_view(out, experiment, args.live) as view:
+            result = run_experiment(experiment, runner, options, view)
     except (AlgorithmError, EarlyStoppingError, SearchSpaceError, ExperimentError) as error:
         print(f"hpo-rig run: error: {error}", file=sys.stderr)
         return 2

@@ -224,7 +224,7 @@ def test_medianstop_stops_a_trial_below_the_mean(write_experiment, tmp_path, mon
         experiment,
         ProcessRunner(),
         RunOptions(tmp_path / "w", grace_seconds=2),
-        View(io.StringIO(), "accuracy"),
+        View(io.StringIO(), experiment),
     )
     assert result.exit_code == 0
     first, second = read_trials(tmp_path / "w")["items"]
