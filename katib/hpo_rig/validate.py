@@ -3,8 +3,9 @@
 The rules follow kubeflow/katib ``pkg/webhook/v1beta1/experiment/validator`` and each
 suggestion service's ``ValidateAlgorithmSettings``, so a problem shows up before ``kubectl
 apply`` rather than as a rejected request or an Experiment stuck without suggestions. The rig
-adds one rule of its own: the primary container must give an explicit ``command`` (the StdOut
-collector otherwise looks the image's entrypoint up in a registry; see facts.md).
+adds one rule of its own: the primary container should give an explicit ``command`` (Katib's pod
+webhook otherwise looks the image's entrypoint up in a registry): an error for an image only on
+the node (``imagePullPolicy: Never``), a warning otherwise.
 
 Every problem names the field it is about, e.g.
 ``spec.parameters[1].feasibleSpace.min: must be less than max (got 0.5 >= 0.1)``.
@@ -69,6 +70,8 @@ POD_TEMPLATE_KINDS = ("Job", "TFJob", "PyTorchJob", "MPIJob", "XGBoostJob")
 # The rig's own rules are stricter than Katib's webhook only where Katib would admit the
 # Experiment and its suggestion or trials fail later; their messages say so.
 FAILS_LATER = " (Katib admits this; the Experiment fails later)"
+# A trial parameter spelled as Tekton spells its own parameters; Katib leaves it as it is.
+OTHER_PLACEHOLDER = re.compile(r"\$\(trialParameters\.[^)\s]*\)")
 # Katib's test that a metrics filter has (at least) two groups: name and value.
 TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")
 # RE2 logs every refused pattern to stderr unless told not to; the caller reports it instead.
@@ -716,7 +719,7 @@ def _trial_parameters(
             )
         placeholder = f"${{trialParameters.{name}}}"
         if placeholder not in text:
-            report.add(f"{path}[{index}].name", f"{placeholder} is never used in trialSpec")
+            report.add(f"{path}[{index}].name", _unused_trial_parameter(placeholder, text))
             return False
         text = text.replace(placeholder, "test-value")
     for undefined in sorted(set(TRIAL_PARAMETER_PATTERN.findall(text))):
@@ -734,6 +737,18 @@ def _trial_parameters(
                 "it): Katib admits this and searches it for nothing",
             )
     return True
+
+
+def _unused_trial_parameter(placeholder: str, text: str) -> str:
+    """validateTrialTemplate's "parameter name: NAME in spec.trialParameters not found in
+    spec.trialTemplate", and why, where the template spells placeholders another way."""
+    message = f"{placeholder} not found in spec.trialTemplate (Katib refuses an unused one)"
+    # consts.TrialTemplateParamReplaceFormat is "${trialParameters.%v}": nothing else is
+    # substituted (examples/v1beta1/tekton/pipeline-run.yaml writes "$(trialParameters.lr)").
+    others = sorted(set(OTHER_PLACEHOLDER.findall(text)))
+    if others:
+        message += f"; Katib substitutes only ${{trialParameters.NAME}}, not {', '.join(others)}"
+    return message
 
 
 def _containers(node: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -782,11 +797,23 @@ def _primary_container_rule(spec: Mapping[str, Any], report: _Report) -> None:
         report.add(path, f"has no container named {primary!r} (the primaryContainerName)")
         return
     where, container = matching[0]
-    if not container.get("command"):
+    if container.get("command"):
+        return
+    # Katib v0.19.0 pkg/webhook/v1beta1/pod/utils.go getContainerCommand: without a command the
+    # pod webhook reads the entrypoint from the image's registry as each trial pod is created.
+    # That works for a published image (examples/v1beta1/kubeflow-training-operator/
+    # xgboostjob-lightgbm.yaml); imagePullPolicy Never says the image is only on the node.
+    if container.get("imagePullPolicy") == "Never":
         report.add(
             f"{where}.command",
-            "must be given explicitly (Katib's StdOut collector otherwise looks the entrypoint "
-            "up in a registry)",
+            "must be given explicitly for an image only on the node (imagePullPolicy Never): "
+            "Katib's pod webhook looks the entrypoint up in the image's registry" + FAILS_LATER,
+        )
+    else:
+        report.warn(
+            f"{where}.command",
+            "not given: Katib's pod webhook looks the image's entrypoint up in its registry "
+            "for each trial pod, which fails for an image imported only into the node",
         )
 
 

@@ -67,6 +67,24 @@ def trial_kind(kind: str, api: str = "example.org/v1") -> Change:
     )
 
 
+def primary(**values: Any) -> Change:
+    """Changes the batch Job's container; a value of None removes that key."""
+
+    def change(d: Document) -> None:
+        pod = d["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        container.update(values)
+        for key in [k for k, v in values.items() if v is None]:
+            container.pop(key)
+
+    return change
+
+
+NO_COMMAND = {
+    "command": None,
+    "args": ["--lr=${trialParameters.learningRate}", "--momentum=${trialParameters.momentum}"],
+}
+
 PBT = (("suggestion_trial_dir", "/var/log/katib/checkpoints/"), ("truncation_threshold", "0.2"))
 GOOD_PBT = (*PBT, ("n_population", "5"))
 
@@ -564,6 +582,31 @@ ROWS: list[tuple[str, Change, str, str | None]] = [
         REFUSE,
         "spec.algorithm.algorithmSettings[resource_name]",
     ),
+    # the trial's command and placeholders
+    (
+        "no command: pod webhook reads the entrypoint from the registry (pod/utils.go)",
+        primary(**NO_COMMAND),
+        ADMIT,
+        None,
+    ),
+    (
+        "no command for an image only on the node (imagePullPolicy Never): fails later",
+        primary(**NO_COMMAND, imagePullPolicy="Never"),
+        REFUSE,
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers[0].command",
+    ),
+    (
+        "$(trialParameters.learningRate) is not substituted (TrialTemplateParamReplaceFormat)",
+        primary(
+            command=[
+                "python3",
+                "--lr=$(trialParameters.learningRate)",
+                "--momentum=${trialParameters.momentum}",
+            ]
+        ),
+        REFUSE,
+        "spec.trialTemplate.trialParameters[0].name",
+    ),
     # unknown fields (strict decoding) and typos
     ("typo maxTrialCout", lambda d: d["spec"].update(maxTrialCout=3), REFUSE, "spec.maxTrialCout"),
     (
@@ -685,6 +728,13 @@ NAS_ROWS: list[tuple[str, str, Change, str, str | None]] = [
         ),
         REFUSE,
         "spec.nasConfig.operations[0].parameters[1].feasibleSpace.step",
+    ),
+    (
+        "darts skip_connection without parameters (validate_operations has no exception)",
+        "darts",
+        lambda d: d["spec"]["nasConfig"]["operations"].append({"operationType": "skip_connection"}),
+        REFUSE,
+        "spec.nasConfig.operations[1].parameters",
     ),
     (
         "operation without parameters",
