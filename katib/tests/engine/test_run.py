@@ -571,6 +571,23 @@ def test_grid_resumes_without_repeating_points(write_experiment, tmp_path):
     )
 
 
+def test_sobol_resumes_where_its_sequence_stopped(write_experiment, tmp_path):
+    """The Sobol position is Optuna's study state: a rerun continues the sequence."""
+    workdir = tmp_path / "w"
+    sobol = {"algorithmName": "sobol"}
+    path = write_experiment(algorithm=sobol, maxTrialCount=5, parallelTrialCount=1)
+    first = run_cli(path, "--runner", "process", "--workdir", workdir, "--max-trials", "3")
+    assert first.returncode == 0, first.stderr
+    second = run_cli(path, "--runner", "process", "--workdir", workdir)
+    assert second.returncode == 0, second.stderr
+    points = [
+        tuple(a["value"] for a in item["spec"]["parameterAssignments"])
+        for item in read_trials(workdir)["items"]
+    ]
+    assert len(points) == 5
+    assert len(set(points)) == 5, points
+
+
 V1ALPHA3 = """\
 apiVersion: kubeflow.org/v1alpha3
 kind: Experiment
