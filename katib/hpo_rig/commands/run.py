@@ -188,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
     from hpo_rig.engine import AlgorithmError, EarlyStoppingError, SearchSpaceError, StateError
     from hpo_rig.engine.core import RunOptions, run_experiment
     from hpo_rig.engine.runners import detect_gpus, make_runner
+    from hpo_rig.engine.store import JOURNAL
     from hpo_rig.engine.view import make_view
     from hpo_rig.experiment import ExperimentError, load_experiment
 
@@ -238,5 +239,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     stream = out if result.exit_code == 0 else sys.stderr
     print(f"{result.reason}: {result.message}", file=stream)
-    print(f"trials: {workdir / 'trials.json'}  logs: {workdir / 'logs'}", file=out)
+    print(
+        f"trials: {workdir / 'trials.json'}  logs: {workdir / 'logs'}  study: {workdir / JOURNAL}",
+        file=out,
+    )
     return result.exit_code

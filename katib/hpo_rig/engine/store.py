@@ -58,7 +58,7 @@ def spec_of(experiment: Experiment) -> Any:
 
 
 def differences(old: Any, new: Any, path: str = "spec") -> Iterator[str]:
-    """The paths, written as Katib's webhook names fields (``spec.parameters[0].name``),
+    """The paths, written as `hpo-rig validate` names fields (``spec.parameters[0].name``),
     where two specs differ."""
     if isinstance(old, dict) and isinstance(new, dict):
         for key in sorted(set(old) | set(new), key=str):

@@ -332,6 +332,39 @@ def test_resume_after_sigkill_keeps_finished_trials(write_experiment, tmp_path):
     assert [t["optuna_state"] for t in after] == ["COMPLETE"] * 5
 
 
+def test_an_outcome_recorded_but_not_told_to_optuna_is_told_on_resume(
+    write_experiment, tmp_path, monkeypatch
+):
+    """Killed between writing a trial's outcome and telling Optuna: the rerun tells Optuna
+    and neither loses nor repeats the trial."""
+    path = write_experiment(maxTrialCount=2, parallelTrialCount=1)
+    workdir = tmp_path / "w"
+    tell = core.Engine._tell
+
+    def killed(self, record):
+        raise KeyboardInterrupt
+
+    def run():
+        return run_experiment(
+            load_experiment(path),
+            ProcessRunner(),
+            RunOptions(workdir, grace_seconds=2),
+            View(io.StringIO(), "accuracy"),
+        )
+
+    monkeypatch.setattr(core.Engine, "_tell", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    (recorded,) = read_state(workdir)["trials"]
+    assert (recorded["status"], recorded["optuna_state"]) == ("Succeeded", "RUNNING")
+
+    monkeypatch.setattr(core.Engine, "_tell", tell)
+    assert run().exit_code == 0
+    first, second = read_state(workdir)["trials"]
+    assert first == {**recorded, "optuna_state": "COMPLETE"}
+    assert (second["status"], second["optuna_state"]) == ("Succeeded", "COMPLETE")
+
+
 def test_interrupted_trials_run_again_in_their_own_optuna_trials(write_experiment, tmp_path):
     path = write_experiment(("--epochs=20", "--sleep=0.05"), maxTrialCount=3, parallelTrialCount=2)
     workdir = tmp_path / "w"
