@@ -91,9 +91,8 @@ def test_the_commands_work_without_the_extras(args: list[str], without_extras: P
     [
         (["run", str(EXAMPLE), "--runner", "process"], "run"),
         (["report", "--from", str(TRIALS), "--output-dir", "out"], "report"),
-        (["logs", "random-1", "--workdir", "."], "run"),
     ],
-    ids=["run", "report", "logs --workdir"],
+    ids=["run", "report"],
 )
 def test_a_command_without_its_extra_names_the_pip_command(
     args: list[str], extra: str, without_extras: Path

@@ -18,6 +18,8 @@ from hpo_rig import cluster
 from hpo_rig.cli import main
 from hpo_rig.commands import _kubectl, budget, delete, logs
 from hpo_rig.engine import state as engine_state
+from hpo_rig.engine.katib_format import trial_list
+from hpo_rig.experiment import load_experiment
 from tests.fakes import FakeCustomObjectsApi
 from tests.kubeconfig import write_kubeconfig
 
@@ -465,17 +467,22 @@ def test_logs_missing_trial_and_missing_pod(
     assert "retain: true" in capsys.readouterr().err
 
 
-def local_run(tmp_path: Path, status: str = engine_state.SUCCEEDED) -> Path:
+def local_trials(status: str) -> dict[str, object]:
+    """A local run's trials.json (as engine/katib_format.py writes it) with one trial."""
     record = engine_state.TrialRecord(
         name="digits-1",
-        index=0,
+        index=1,
         assignments={},
         created=engine_state.now(),
-        status=status,
         log="logs/digits-1.log",
     )
-    run_state = engine_state.RunState(experiment="digits", digest="x", seed=1, trials=[record])
-    engine_state.write_json_atomic(tmp_path / "state.json", run_state.to_json())
+    record.transition(status)
+    examples = Path(__file__).parents[1] / "examples"
+    return trial_list([record], load_experiment(examples / "digits-random.yaml"))
+
+
+def local_run(tmp_path: Path, status: str = engine_state.SUCCEEDED) -> Path:
+    engine_state.write_json_atomic(tmp_path / "trials.json", local_trials(status))
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "digits-1.log").write_text("a\nb\nc\n")
     return tmp_path
@@ -502,9 +509,9 @@ def test_logs_follow_a_local_trial_until_it_finishes(tmp_path: Path) -> None:
         sleeps.append(seconds)
         with log_file.open("a") as stream:
             stream.write("d\n")
-        data = json.loads((workdir / "state.json").read_text())
-        data["trials"][0]["status"] = engine_state.SUCCEEDED
-        engine_state.write_json_atomic(workdir / "state.json", data)
+        engine_state.write_json_atomic(
+            workdir / "trials.json", local_trials(engine_state.SUCCEEDED)
+        )
 
     chunks = list(logs.local_log(workdir, "digits-1", follow=True, sleep=sleep))
     assert b"".join(chunks) == b"a\nb\nc\nd\n"

@@ -4,8 +4,8 @@ In the cluster the trial's pod is found the way Katib's UI finds it (pkg/ui/v1be
 fetchMasterPodName, v0.19.0): the label ``katib.kubeflow.org/trial=<trial>`` (consts.LabelTrialName,
 set by the pod webhook) plus the Trial's spec.primaryPodLabels; a Running or Succeeded pod
 first, else a Failed one. The container is the Trial's spec.primaryContainerName. A local
-run (``--workdir``) keeps each trial's output in the file its state.json names
-(hpo_rig/engine/state.py TrialRecord.log, ``logs/<trial>.log``).
+run (``--workdir``) keeps each trial's output in the file its Trial in trials.json names
+(annotation ``hpo-rig/log``, ``logs/<trial>.log``; hpo_rig/engine/katib_format.py).
 """
 
 from __future__ import annotations
@@ -16,15 +16,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
-from hpo_rig import cluster, extras
+from hpo_rig import cluster
 from hpo_rig.apierrors import ClusterError, translate
 from hpo_rig.commands._kubectl import add_cluster_arguments, namespace_of, not_found
-from hpo_rig.trials import KATIB_GROUP
-
-if TYPE_CHECKING:
-    from hpo_rig.engine.state import TrialRecord
+from hpo_rig.trials import KATIB_GROUP, Trial, TrialsError, load_trials
+from hpo_rig.yamlio import InputFileError
 
 LABEL_TRIAL = "katib.kubeflow.org/trial"  # pkg/controller.v1beta1/consts/const.go, v0.19.0
 TRIALS = "trials"
@@ -145,17 +143,17 @@ def local_log(
     interval: float = 1.0,
 ) -> Iterable[bytes]:
     """A local trial's log file; with ``follow``, new output until the trial is finished."""
-    state_path = workdir / "state.json"
-    record = _record(state_path, trial)
-    path = workdir / record.log
+    trials_path = workdir / "trials.json"
+    record = _record(trials_path, trial)
+    path = workdir / _log_of(record)
     if not path.exists():
         if not follow:
-            raise LogsError(f"{path}: no log yet (trial {trial} is {record.status})")
+            raise LogsError(f"{path}: no log yet (trial {trial} is {record.state})")
         while not path.exists():
             sleep(interval)
-            record = _record(state_path, trial)
+            record = _record(trials_path, trial)
             if record.finished and not path.exists():
-                raise LogsError(f"{path}: trial {trial} ended ({record.status}) without a log")
+                raise LogsError(f"{path}: trial {trial} ended ({record.state}) without a log")
     with path.open("rb") as stream:
         if tail >= 0:
             yield b"".join(deque(stream, maxlen=tail)) if tail else b""
@@ -166,29 +164,30 @@ def local_log(
             if chunk:
                 yield chunk
                 continue
-            if _record(state_path, trial).finished:
+            if _record(trials_path, trial).finished:
                 yield stream.read()  # what was written between the last read and the end
                 return
             sleep(interval)
 
 
-def _record(state_path: Path, trial: str) -> TrialRecord:
-    # The engine's package imports Optuna: only a local run's logs pay for it (and a local run
-    # exists only where the 'run' extra is installed).
-    extras.require("run")
-    from hpo_rig.engine import state as engine_state
-
+def _record(trials_path: Path, trial: str) -> Trial:
+    """The trial as the local run last wrote it (trials.json, rewritten atomically)."""
+    if not trials_path.exists():
+        raise LogsError(f"{trials_path}: no local run there (no trials.json)")
     try:
-        run_state = engine_state.load(state_path)
-    except engine_state.StateError as error:
-        raise LogsError(str(error)) from error
-    if run_state is None:
-        raise LogsError(f"{state_path}: no local run there (no state.json)")
-    for record in run_state.trials:
+        trials = load_trials(trials_path)
+    except (InputFileError, TrialsError) as error:
+        raise LogsError(f"{trials_path}: unreadable ({error})") from error
+    for record in trials:
         if record.name == trial:
             return record
-    known = ", ".join(r.name for r in run_state.trials[-5:]) or "none yet"
-    raise LogsError(f"no trial {trial} in {state_path} (latest: {known})")
+    known = ", ".join(t.name for t in trials[-5:]) or "none yet"
+    raise LogsError(f"no trial {trial} in {trials_path} (latest: {known})")
+
+
+def _log_of(trial: Trial) -> str:
+    annotations = trial.raw.get("metadata", {}).get("annotations") or {}
+    return str(annotations.get("hpo-rig/log") or f"logs/{trial.name}.log")
 
 
 def _failure(error: Exception, plural: str, group_version: str, where: str) -> ClusterError:
