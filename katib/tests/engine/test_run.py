@@ -345,11 +345,12 @@ def test_an_outcome_recorded_but_not_told_to_optuna_is_told_on_resume(
         raise KeyboardInterrupt
 
     def run():
+        experiment = load_experiment(path)
         return run_experiment(
-            load_experiment(path),
+            experiment,
             ProcessRunner(),
             RunOptions(workdir, grace_seconds=2),
-            View(io.StringIO(), "accuracy"),
+            View(io.StringIO(), experiment),
         )
 
     monkeypatch.setattr(core.Engine, "_tell", killed)
