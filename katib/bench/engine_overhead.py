@@ -3,7 +3,12 @@
 1. overhead: N trials one after another through the engine, against the same N trial commands
    run directly one after another (ratio of wall times, and seconds added per trial);
 2. parallelism: the same N trials with parallelTrialCount P, against one after another
-   (speed-up ratio).
+   (speed-up ratio);
+3. start-up: what a user waits for after typing ``hpo-rig run``: from starting the command
+   (a fresh Python process, as the user runs it) to its first trial's first line of output,
+   less the time the same trial command takes to print that line when started directly
+   (so the trial's own interpreter start is not counted). Always with host-process trials:
+   it measures the engine, not Docker.
 
 The trial is a cheap Python one-liner that prints Katib metrics and sleeps, so the numbers
 measure the engine (suggestion, process start, output parsing, state writes), not training.
@@ -93,11 +98,12 @@ def experiment(trials: int, parallel: int, sleep: float, python: str, image: str
 
 def engine_wall(document: dict[str, Any], runner: str, workdir: Path) -> float:
     started = time.perf_counter()
+    loaded = load_experiment(document)
     result = run_experiment(
-        load_experiment(document),
+        loaded,
         make_runner(runner),
         RunOptions(workdir=workdir, refresh_seconds=0.05),
-        View(io.StringIO(), "accuracy"),
+        View(io.StringIO(), loaded),
     )
     elapsed = time.perf_counter() - started
     if result.exit_code != 0:
@@ -118,6 +124,43 @@ def direct_wall(document: dict[str, Any], runner: str, trials: int) -> float:
     for _ in range(trials):
         subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - started
+
+
+CLI = [sys.executable, "-m", "hpo_rig.cli"]
+# The start-up trial prints the moment it runs, then the objective (so the run succeeds).
+STARTED_CODE = "import time; print(f'started={time.time():.6f}'); print('accuracy=0.5')"
+
+
+def _started_at(output: str) -> float:
+    line = next(line for line in output.splitlines() if line.startswith("started="))
+    return float(line.split("=", 1)[1])
+
+
+def startup_wall(root: Path, python: str) -> float:
+    """Seconds from starting `hpo-rig run` to its first trial's first line, less the same
+    trial command's own start-up when run directly."""
+    document = experiment(1, 1, 0.0, python, "unused")
+    container = document["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    container["command"] = [python, "-c", STARTED_CODE, "--lr=${trialParameters.lr}"]
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / "startup.yaml"
+    path.write_text(json.dumps(document))  # JSON is YAML
+    workdir = root / "startup-run"
+    started = time.time()
+    subprocess.run(
+        [*CLI, "run", str(path), "--runner", "process", "--workdir", str(workdir), "--plain"],
+        check=True,
+        capture_output=True,
+    )
+    (log,) = (workdir / "logs").iterdir()
+    engine = _started_at(log.read_text()) - started
+    started = time.time()
+    direct = subprocess.run(
+        [python, "-c", STARTED_CODE], check=True, capture_output=True, text=True
+    )
+    return engine - (_started_at(direct.stdout) - started)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -144,12 +187,18 @@ def main(argv: list[str] | None = None) -> int:
         root = Path(scratch)
         one = experiment(args.trials, 1, args.sleep, python, args.image)
         many = experiment(args.trials, args.parallel, args.sleep, python, args.image)
-        timings: dict[str, list[float]] = {"direct": [], "sequential": [], "parallel": []}
+        timings: dict[str, list[float]] = {
+            "direct": [],
+            "sequential": [],
+            "parallel": [],
+            "startup": [],
+        }
         for attempt in range(args.repeat):
             timings["direct"].append(direct_wall(one, args.runner, args.trials))
             timings["sequential"].append(engine_wall(one, args.runner, root / f"s{attempt}"))
             timings["parallel"].append(engine_wall(many, args.runner, root / f"p{attempt}"))
-        direct, sequential, parallel = (min(timings[k]) for k in timings)
+            timings["startup"].append(startup_wall(root / f"u{attempt}", sys.executable))
+        direct, sequential, parallel, startup = (min(timings[k]) for k in timings)
 
     results = {
         "runner": args.runner,
@@ -163,13 +212,15 @@ def main(argv: list[str] | None = None) -> int:
         "overhead_ratio": round(sequential / direct, 3),
         "overhead_per_trial_s": round((sequential - direct) / args.trials, 3),
         "parallel_speedup": round(sequential / parallel, 3),
+        "startup_to_first_trial_s": round(startup, 3),
     }
     print(
         f"{args.trials} trials ({args.runner}, {args.sleep}s each): direct {direct:.2f}s, "
         f"engine one at a time {sequential:.2f}s -> overhead ratio "
         f"{results['overhead_ratio']} ({results['overhead_per_trial_s']}s per trial); "
         f"engine {args.parallel} at once {parallel:.2f}s -> speed-up "
-        f"{results['parallel_speedup']}x"
+        f"{results['parallel_speedup']}x; start-up (`hpo-rig run` to its first trial) "
+        f"{startup:.2f}s"
     )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

@@ -4,7 +4,8 @@ each suggestion service accepts (its ``ValidateAlgorithmSettings``), as data.
 Sources: kubeflow/katib v0.19.0 ``pkg/suggestion/v1beta1/{hyperopt,optuna,skopt,goptuna,
 hyperband,pbt,nas/darts,nas/enas}`` and the katib-config suggestion list
 (``manifests/v1beta1/installs/katib-standalone/katib-config.yaml``: cmaes and sobol are served
-by goptuna); v1alpha3/v1alpha2 from the 0.8 and 0.6 branches.
+by goptuna); v1alpha3/v1alpha2 from the 0.8 and 0.6 branches. v1alpha2's settings are Katib
+0.6's own (``hpo_rig/settings_v1alpha2.py``); SETTINGS serves v1beta1 and v1alpha3.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from hpo_rig import __version__, exitcodes
+from hpo_rig import __version__, exitcodes, extras
 from hpo_rig.apierrors import ClusterError
 from hpo_rig.yamlio import InputFileError
 
@@ -60,7 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
+        extras.require_for(args.command)
         return int(args.func(args))
+    except extras.MissingExtraError as error:
+        print(f"hpo-rig {args.command}: error: {error}", file=sys.stderr)
+        return exitcodes.MISSING_EXTRA
     except ClusterError as error:
         # One line and the documented code (hpo_rig/exitcodes.py) for every API failure.
         print(f"hpo-rig {args.command}: error: {error}", file=sys.stderr)

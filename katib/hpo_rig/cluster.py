@@ -8,6 +8,8 @@ timeouts) leaves this module as a ``ClusterError`` carrying its exit code.
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 from hpo_rig.apierrors import ClusterError, NotFoundError, translate
@@ -20,6 +22,10 @@ DEFAULT_REQUEST_TIMEOUT = 30.0
 
 EXPERIMENTS = "experiments"
 FINISHED_CONDITIONS = ("Succeeded", "Failed")
+# client-go's defaults (k8s.io/client-go tools/clientcmd/client_config.go, loader.go):
+# the namespace of a context that names none, and where a pod finds its own.
+DEFAULT_NAMESPACE = "default"
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 
 
 class CustomObjectsApi(Protocol):
@@ -52,7 +58,7 @@ def connect(
     from kubernetes.config.config_exception import ConfigException
 
     try:
-        config.load_kube_config(config_file=kubeconfig, context=context)
+        config.load_kube_config(config_file=kubeconfig_path(kubeconfig), context=context)
     except (ConfigException, OSError) as kube_error:
         try:
             config.load_incluster_config()
@@ -68,6 +74,45 @@ def connect(
     host = str(configuration.host or "")
     api = client.CustomObjectsApi(client.ApiClient(configuration))
     return CheckedApi(api, request_timeout, host.split("://")[-1])
+
+
+def kubeconfig_path(kubeconfig: str | None) -> str:
+    """``--kubeconfig``, else ``$KUBECONFIG`` (read now: the client reads it once, at import),
+    else ``~/.kube/config``; a ``$KUBECONFIG`` list of files is merged by the client."""
+    return kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
+
+
+def default_namespace(kubeconfig: str | None = None, context: str | None = None) -> str:
+    """The namespace kubectl uses without ``-n``: the kubeconfig context's (``--context``, else
+    the current context), ``default`` when it names none. Without a usable kubeconfig, in a pod,
+    the pod's own (``$POD_NAMESPACE``, else the service account's namespace file), as client-go's
+    DirectClientConfig.Namespace and inClusterClientConfig.Namespace do
+    (k8s.io/client-go tools/clientcmd/client_config.go)."""
+    import yaml
+    from kubernetes.config import kube_config
+    from kubernetes.config.config_exception import ConfigException
+
+    try:
+        contexts, current = kube_config.list_kube_config_contexts(kubeconfig_path(kubeconfig))
+    except (ConfigException, OSError, yaml.YAMLError):
+        return _in_cluster_namespace()
+    name = context or (current or {}).get("name")
+    for item in contexts or []:
+        if item.get("name") == name:
+            return str((item.get("context") or {}).get("namespace") or DEFAULT_NAMESPACE)
+    # An unknown --context: connect() fails with the kubeconfig's own message.
+    return DEFAULT_NAMESPACE
+
+
+def _in_cluster_namespace() -> str:
+    if not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return DEFAULT_NAMESPACE  # not in a pod: client-go's default
+    if namespace := os.environ.get("POD_NAMESPACE"):
+        return namespace
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or DEFAULT_NAMESPACE
+    except OSError:
+        return DEFAULT_NAMESPACE
 
 
 class CheckedApi:

@@ -12,6 +12,8 @@ USAGE = 2
 CLUSTER = 3  # the Kubernetes API refused (401, 403, 5xx) or could not be reached in time
 NOT_FOUND = 4  # no such Experiment, or no Katib CRD in the cluster (Katib not installed)
 TIMEOUT = 5  # watch --timeout ran out before the Experiment finished
+# run or report without their optional dependencies (the message names the pip command).
+MISSING_EXTRA = 6
 INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 
 EPILOG = (
@@ -20,5 +22,6 @@ EPILOG = (
     "3 the Kubernetes API refused or is unreachable (401, 403, 5xx, connection refused, "
     "request timeout); "
     "4 not found (no such Experiment, or Katib's CRDs are not installed); "
-    "5 watch --timeout expired; 130 interrupted"
+    "5 watch --timeout expired; 6 an optional dependency is missing (report needs the "
+    "'report' extra; the message names the pip command); 130 interrupted"
 )

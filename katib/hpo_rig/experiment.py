@@ -96,6 +96,8 @@ class TrialRun:
     resources: dict[str, Any] = field(default_factory=dict)
     # The trial Job's spec.activeDeadlineSeconds (batch/v1 JobSpec), None without one.
     active_deadline_seconds: int | None = None
+    # The container's workingDir (core/v1 Container): where its relative paths start.
+    working_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -366,6 +368,7 @@ def _trial_run(job: Mapping[str, Any], primary: str | None) -> TrialRun:
         env=env,
         resources=copy.deepcopy(dict(_mapping(container.get("resources"), "resources"))),
         active_deadline_seconds=_deadline(job),
+        working_dir=_optional_text(container.get("workingDir")),
     )
 
 

@@ -124,12 +124,8 @@ class Trial:
         """The trial's ``metricStrategies`` entry for ``metric`` (default: the objective
         metric), else Katib's default, which is the same for additional metrics (v0.19.0
         experiment_defaults.go setDefaultObjective: max when maximising, min when minimising)."""
-        name = metric or objective.metric
-        spec_objective = (self.raw.get("spec") or {}).get("objective") or {}
-        for item in spec_objective.get("metricStrategies") or []:
-            if item.get("name") == name and item.get("value") in STRATEGIES:
-                return str(item["value"])
-        return default_strategy(objective)
+        spec_objective = (self.raw.get("spec") or {}).get("objective")
+        return metric_strategy(objective, spec_objective, metric)
 
     def metric_value(self, name: str, objective: Objective) -> float | None:
         """Any metric of the trial under its Katib strategy."""
@@ -139,6 +135,18 @@ class Trial:
 
 def default_strategy(objective: Objective) -> str:
     return "max" if objective.type == "maximize" else "min"
+
+
+def metric_strategy(
+    objective: Objective, spec_objective: Mapping[str, Any] | None, metric: str | None = None
+) -> str:
+    """The ``metricStrategies`` entry for ``metric`` (default: the objective metric) in an
+    Experiment's or a Trial's ``spec.objective``, else Katib's default for the objective type."""
+    name = metric or objective.metric
+    for item in (spec_objective or {}).get("metricStrategies") or []:
+        if item.get("name") == name and item.get("value") in STRATEGIES:
+            return str(item["value"])
+    return default_strategy(objective)
 
 
 def parse_trial(document: Mapping[str, Any]) -> Trial:

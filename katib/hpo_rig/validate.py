@@ -3,8 +3,9 @@
 The rules follow kubeflow/katib ``pkg/webhook/v1beta1/experiment/validator`` and each
 suggestion service's ``ValidateAlgorithmSettings``, so a problem shows up before ``kubectl
 apply`` rather than as a rejected request or an Experiment stuck without suggestions. The rig
-adds one rule of its own: the primary container must give an explicit ``command`` (the StdOut
-collector otherwise looks the image's entrypoint up in a registry; see facts.md).
+adds one rule of its own: the primary container should give an explicit ``command`` (Katib's pod
+webhook otherwise looks the image's entrypoint up in a registry): an error for an image only on
+the node (``imagePullPolicy: Never``), a warning otherwise.
 
 Every problem names the field it is about, e.g.
 ``spec.parameters[1].feasibleSpace.min: must be less than max (got 0.5 >= 0.1)``.
@@ -12,7 +13,6 @@ Every problem names the field it is about, e.g.
 
 from __future__ import annotations
 
-import importlib
 import math
 import re
 from collections.abc import Iterator, Mapping
@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import re2
 import yaml
 
 from hpo_rig.algorithms import (
@@ -43,8 +44,10 @@ from hpo_rig.experiment import (
     V1BETA1,
 )
 from hpo_rig.gotemplate import GoTemplateError, render_go_template
+from hpo_rig.jobspec import job_problems
 from hpo_rig.nas import nas_problems
 from hpo_rig.schema import unknown_fields
+from hpo_rig.settings_v1alpha2 import setting_problems as v1alpha2_setting_problems
 from hpo_rig.yamlio import InputFileError, parse_all
 
 COLLECTOR_KINDS: dict[str, tuple[str, ...]] = {
@@ -67,8 +70,13 @@ POD_TEMPLATE_KINDS = ("Job", "TFJob", "PyTorchJob", "MPIJob", "XGBoostJob")
 # The rig's own rules are stricter than Katib's webhook only where Katib would admit the
 # Experiment and its suggestion or trials fail later; their messages say so.
 FAILS_LATER = " (Katib admits this; the Experiment fails later)"
+# A trial parameter spelled as Tekton spells its own parameters; Katib leaves it as it is.
+OTHER_PLACEHOLDER = re.compile(r"\$\(trialParameters\.[^)\s]*\)")
 # Katib's test that a metrics filter has (at least) two groups: name and value.
 TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")
+# RE2 logs every refused pattern to stderr unless told not to; the caller reports it instead.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 
 
 @dataclass(frozen=True)
@@ -326,7 +334,7 @@ def _parameters(spec: Mapping[str, Any], version: str, report: _Report) -> list[
     items = report.sequence(spec.get("parameters"), "spec.parameters")
     if not items:
         return []
-    hyperband_resource = _hyperband_resource(spec)
+    hyperband_resource = _hyperband_resource(spec, version)
     parsed: list[_Parameter] = []
     seen: set[str] = set()
     for index, item in enumerate(items):
@@ -428,12 +436,14 @@ def _feasible_space(
     return _Parameter(name, kind, low, high, step, ())
 
 
-def _hyperband_resource(spec: Mapping[str, Any]) -> str | None:
+def _hyperband_resource(spec: Mapping[str, Any], version: str) -> str | None:
     algorithm = spec.get("algorithm")
     if not isinstance(algorithm, Mapping) or algorithm.get("algorithmName") != "hyperband":
         return None
+    # Katib 0.6 (v1alpha2) names it resourceName (hyperband_service.py).
+    key = "resourceName" if version == V1ALPHA2 else "resource_name"
     for setting in algorithm.get("algorithmSettings") or []:
-        if isinstance(setting, Mapping) and setting.get("name") == "resource_name":
+        if isinstance(setting, Mapping) and setting.get("name") == key:
             return str(setting.get("value"))
     return None
 
@@ -486,6 +496,10 @@ def _algorithm(
         )
         return
     settings = _settings(algorithm.get("algorithmSettings"), f"{path}.algorithmSettings", report)
+    if version == V1ALPHA2:
+        for where, problem, warning in v1alpha2_setting_problems(name, settings, spec):
+            (report.warn if warning else report.add)(where, problem)
+        return
     schema = SETTINGS[name]
     for key, problem in setting_problems(schema, name, settings):
         report.add(f"{path}.algorithmSettings[{key}]", problem)
@@ -655,6 +669,10 @@ def _trial_template_v1beta1(spec: Mapping[str, Any], has_parameters: bool, repor
     for key in ("apiVersion", "kind"):
         if not trial_spec.get(key):
             report.add(f"{path}.trialSpec.{key}", "must be specified")
+    # validateTrialJob: only a batch/v1 Job is converted (and must convert losslessly).
+    if trial_spec.get("apiVersion") == "batch/v1" and trial_spec.get("kind") == "Job":
+        for where, problem in job_problems(trial_spec):
+            report.add(f"{path}.trialSpec{where}", problem)
 
 
 def _trial_parameters(
@@ -701,7 +719,7 @@ def _trial_parameters(
             )
         placeholder = f"${{trialParameters.{name}}}"
         if placeholder not in text:
-            report.add(f"{path}[{index}].name", f"{placeholder} is never used in trialSpec")
+            report.add(f"{path}[{index}].name", _unused_trial_parameter(placeholder, text))
             return False
         text = text.replace(placeholder, "test-value")
     for undefined in sorted(set(TRIAL_PARAMETER_PATTERN.findall(text))):
@@ -719,6 +737,18 @@ def _trial_parameters(
                 "it): Katib admits this and searches it for nothing",
             )
     return True
+
+
+def _unused_trial_parameter(placeholder: str, text: str) -> str:
+    """validateTrialTemplate's "parameter name: NAME in spec.trialParameters not found in
+    spec.trialTemplate", and why, where the template spells placeholders another way."""
+    message = f"{placeholder} not found in spec.trialTemplate (Katib refuses an unused one)"
+    # consts.TrialTemplateParamReplaceFormat is "${trialParameters.%v}": nothing else is
+    # substituted (examples/v1beta1/tekton/pipeline-run.yaml writes "$(trialParameters.lr)").
+    others = sorted(set(OTHER_PLACEHOLDER.findall(text)))
+    if others:
+        message += f"; Katib substitutes only ${{trialParameters.NAME}}, not {', '.join(others)}"
+    return message
 
 
 def _containers(node: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
@@ -767,11 +797,23 @@ def _primary_container_rule(spec: Mapping[str, Any], report: _Report) -> None:
         report.add(path, f"has no container named {primary!r} (the primaryContainerName)")
         return
     where, container = matching[0]
-    if not container.get("command"):
+    if container.get("command"):
+        return
+    # Katib v0.19.0 pkg/webhook/v1beta1/pod/utils.go getContainerCommand: without a command the
+    # pod webhook reads the entrypoint from the image's registry as each trial pod is created.
+    # That works for a published image (examples/v1beta1/kubeflow-training-operator/
+    # xgboostjob-lightgbm.yaml); imagePullPolicy Never says the image is only on the node.
+    if container.get("imagePullPolicy") == "Never":
         report.add(
             f"{where}.command",
-            "must be given explicitly (Katib's StdOut collector otherwise looks the entrypoint "
-            "up in a registry)",
+            "must be given explicitly for an image only on the node (imagePullPolicy Never): "
+            "Katib's pod webhook looks the entrypoint up in the image's registry" + FAILS_LATER,
+        )
+    else:
+        report.warn(
+            f"{where}.command",
+            "not given: Katib's pod webhook looks the image's entrypoint up in its registry "
+            "for each trial pod, which fails for an image imported only into the node",
         )
 
 
@@ -870,7 +912,7 @@ def _metrics_filters(collector_spec: Mapping[str, Any], report: _Report) -> None
     for index, pattern in enumerate(formats):
         where = f"{path}.source.filter.metricsFormat[{index}]"
         if error := _regexp_error(str(pattern)):
-            report.add(where, f"invalid regular expression: {error}")
+            report.add(where, f"invalid filter: {error}")
             continue
         if not TWO_GROUPS.match(str(pattern)):
             report.add(where, "needs two groups: the metric name, then its value")
@@ -941,20 +983,17 @@ def _metrics_collector_v1beta1(collector_spec: Mapping[str, Any], report: _Repor
 
 
 def _regexp_error(pattern: str) -> str | None:
-    """Why Katib's Go regexp (RE2) would not compile ``pattern``; None if it would.
+    """Why Katib's ``regexp.Compile`` (Go's RE2 syntax) would refuse ``pattern``; None if not.
 
-    With google-re2 importable (module ``re2``) the RE2 syntax itself is used; otherwise
-    Python's ``re`` stands in, which also admits a few constructs RE2 refuses (lookarounds,
-    backreferences).
+    validator.go validateMetricsCollector (v0.19.0) compiles each metricsFormat with Go's
+    regexp; google-re2 parses the same RE2 syntax: no look-arounds or back-references, but
+    ``\\z`` and ``\\p{L}``. The text of the reason is RE2's own wording.
     """
     try:
-        re2: Any = importlib.import_module("re2")
-    except ImportError:
-        re2 = None
-    try:
-        (re2 or re).compile(pattern)
-    except Exception as error:  # re.error or re2.error, whichever compiled it
-        return str(error) or type(error).__name__
+        re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error as error:
+        reason = error.args[0] if error.args else ""
+        return reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)
     return None
 
 

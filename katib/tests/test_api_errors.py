@@ -64,7 +64,7 @@ def test_api_failures_end_in_one_line_and_their_exit_code(
     config = server.kubeconfig(tmp_path / "kubeconfig")
     argv = [*COMMANDS[command], "--kubeconfig", str(config), "--request-timeout", "300ms"]
     if command == "report":
-        argv += ["-o", str(tmp_path / "reports")]
+        argv += ["--output-dir", str(tmp_path / "reports")]
     code = main(argv)
     if command == "submit" and server.mode == "missing":
         # No such Experiment yet: submit creates it (the stand-in answers 201).
@@ -88,7 +88,7 @@ def test_a_refused_connection_ends_in_kubectls_line(
     config.write_text(kubeconfig_text(f"http://127.0.0.1:{port}"))
     argv = [*COMMANDS[command], "--kubeconfig", str(config), "--request-timeout", "2s"]
     if command == "report":
-        argv += ["-o", str(tmp_path / "reports")]
+        argv += ["--output-dir", str(tmp_path / "reports")]
     assert main(argv) == exitcodes.CLUSTER
     line = _one_line_error(capsys, command)
     assert (

@@ -15,6 +15,7 @@ from hpo_rig import cluster
 from hpo_rig.cli import COMMANDS, main
 from hpo_rig.commands import submit, watch
 from tests.fakes import FakeCustomObjectsApi
+from tests.kubeconfig import write_kubeconfig
 
 ROOT = Path(__file__).parents[1]
 EXAMPLES = Path(__file__).parent / "fixtures" / "examples"
@@ -22,6 +23,14 @@ TRIALS = Path(__file__).parent / "fixtures" / "trials" / "random-trials.json"
 RANDOM = EXAMPLES / "v1beta1-random.yaml"
 VALUES = ROOT / "examples" / "values-mnist-tpe.yaml"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def kubeflow_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$KUBECONFIG: a current context whose namespace is kubeflow (the namespace these tests'
+    Experiments live in), so no test reads the developer's ~/.kube/config."""
+    config = write_kubeconfig(tmp_path / "kubeconfig", {"rig": "kubeflow"}, "rig")
+    monkeypatch.setenv("KUBECONFIG", str(config))
 
 
 @pytest.fixture
@@ -80,7 +89,7 @@ def test_render_then_validate_round_trip(
     (document,) = yaml.safe_load_all(text)
     assert document["metadata"]["name"] == "mnist-tpe"
     output = tmp_path / "experiment.yaml"
-    assert main(["render", str(VALUES), "-o", str(output)]) == 0
+    assert main(["render", str(VALUES), "--file", str(output)]) == 0
     assert yaml.safe_load(output.read_text()) == document
     assert main(["validate", str(output)]) == 0
     assert capsys.readouterr().out.endswith(f"{output}: ok\n")
@@ -209,6 +218,8 @@ def _args(**values: Any) -> Any:
         "interval": 0.0,
         "timeout": None,
         "once": False,
+        "output": None,
+        "live": None,
     }
     return argparse.Namespace(**(defaults | values))
 
@@ -333,6 +344,77 @@ def test_watch_help_shows_the_interval_default_and_takes_durations(
     assert exit_info.value.code == 2
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _table_lines(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.strip().startswith("random-")]
+
+
+def test_watch_names_the_strategy_and_shows_one_value_per_trial(tmp_path: Path) -> None:
+    out = io.StringIO()
+    assert watch.run(_args(from_file=TRIALS, once=True), watch.argparse.ArgumentParser(), out) == 0
+    text = out.getvalue()
+    header = next(line for line in text.splitlines() if line.startswith("TRIAL"))
+    assert "Validation-accuracy (max)" in header
+    # random-4xkqj7lw: min 0.9101, max 0.9712, latest 0.9688; the strategy (max) is shown.
+    (row,) = [line for line in _table_lines(text) if "random-4xkqj7lw" in line]
+    assert "0.9712" in row
+    assert "0.9688" not in row
+    assert "0.9101" not in row
+
+    document = trials_document()
+    for item in document["items"]:
+        item["spec"]["objective"]["metricStrategies"][0]["value"] = "latest"
+    path = tmp_path / "trials.json"
+    path.write_text(json.dumps(document))
+    out = io.StringIO()
+    assert watch.run(_args(from_file=path, once=True), watch.argparse.ArgumentParser(), out) == 0
+    assert "Validation-accuracy (latest)" in out.getvalue()
+    (row,) = [line for line in _table_lines(out.getvalue()) if "random-4xkqj7lw" in line]
+    assert "0.9688" in row
+    assert "0.9712" not in row
+
+
+def test_watch_on_a_terminal_redraws_a_live_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "160")  # rich's width for a terminal it cannot measure
+    path = tmp_path / "trials.json"
+    path.write_text(TRIALS.read_text())
+
+    def finish_running_trial(seconds: float) -> None:
+        document = trials_document()
+        document["items"][-1]["status"]["conditions"].append(
+            {"type": "Succeeded", "status": "True", "reason": "TrialSucceeded", "message": ""}
+        )
+        path.write_text(json.dumps(document))
+
+    out = Terminal()
+    parser = watch.argparse.ArgumentParser()
+    assert watch.run(_args(from_file=path), parser, out, finish_running_trial) == 0
+    text = out.getvalue()
+    assert "\x1b[H\x1b[2J" not in text  # no clearing of the whole screen
+    assert re.search(r"\x1b\[\d*A", text)  # the cursor moves up to redraw in place
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
+    assert "Validation-accuracy (max)" in plain
+    assert plain.count("experiment random: 6 trials") == 3  # two drawings, the last one kept
+    assert not plain.rstrip().endswith("TRIAL")
+
+
+def test_watch_plain_on_a_terminal_and_once_print_text(tmp_path: Path) -> None:
+    for args in (
+        _args(from_file=TRIALS, once=True),
+        _args(from_file=TRIALS, live=False, once=True),
+    ):
+        out = Terminal()
+        assert watch.run(args, watch.argparse.ArgumentParser(), out) == 0
+        assert "\x1b" not in out.getvalue()
+        assert out.getvalue().splitlines()[1].startswith("TRIAL")
+
+
 def test_watch_stops_when_the_goal_is_reached(tmp_path: Path) -> None:
     experiment = experiment_document()
     experiment["spec"]["objective"]["goal"] = 0.97
@@ -368,17 +450,17 @@ def test_export_from_cluster_matches_file(api: FakeCustomObjectsApi, tmp_path: P
     for item in trials_document()["items"]:
         api.add("trials", copy.deepcopy(item))
     output = tmp_path / "trials.json"
-    assert main(["export", "random", "-n", "kubeflow", "-o", str(output)]) == 0
+    assert main(["export", "random", "-n", "kubeflow", "--file", str(output)]) == 0
     assert json.loads(output.read_text())["items"] == trials_document()["items"]
 
 
 def test_export_csv_has_a_column_per_parameter_and_metric(tmp_path: Path) -> None:
     output = tmp_path / "trials.csv"
-    assert main(["export", "--from", str(TRIALS), "-o", str(output)]) == 0
+    assert main(["export", "--from", str(TRIALS), "--file", str(output)]) == 0
     rows = list(csv.DictReader(output.read_text().splitlines()))
     assert list(rows[0]) == [
-        "trial",
-        "state",
+        "name",
+        "status",
         "created",
         "started",
         "completed",
@@ -389,10 +471,10 @@ def test_export_csv_has_a_column_per_parameter_and_metric(tmp_path: Path) -> Non
         "Validation-accuracy",
         "Train-accuracy",
     ]
-    by_name = {row["trial"]: row for row in rows}
+    by_name = {row["name"]: row for row in rows}
     assert by_name["random-4xkqj7lw"]["Validation-accuracy"] == "0.9712"
     assert by_name["random-4xkqj7lw"]["Train-accuracy"] == "0.985"
-    assert by_name["random-b2mzc6tn"]["state"] == "Failed"
+    assert by_name["random-b2mzc6tn"]["status"] == "Failed"
     assert by_name["random-b2mzc6tn"]["Validation-accuracy"] == ""
     assert by_name["random-zq5w7rty"]["completed"] == ""
     assert by_name["random-m3p8q1vz"]["Validation-accuracy"] == ""
@@ -415,7 +497,7 @@ def test_best_prints_parameters_and_the_rerun_command(
 def test_best_without_experiment_guesses_the_trainer_flags(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["best", "--from", str(TRIALS), "--json"]) == 0
+    assert main(["best", "--from", str(TRIALS), "-o", "json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["trial"] == "random-4xkqj7lw"
     assert result["command"] == [
@@ -499,7 +581,7 @@ def test_best_on_a_cluster_reads_status_current_optimal_trial(
     api.add("experiments", experiment)
     for item in _running_leader()["items"]:
         api.add("trials", item)
-    assert main(["best", "random", "--json"]) == 0
+    assert main(["best", "random", "-o", "json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["trial"] == "random-8f9d2wqp"
     assert result["source"] == "from status.currentOptimalTrial"
@@ -521,7 +603,17 @@ def test_best_computes_when_the_status_has_no_optimal_trial(
 
 def test_report_writes_real_pngs_and_a_self_contained_page(tmp_path: Path) -> None:
     assert (
-        main(["report", "--from", str(TRIALS), "--experiment", str(RANDOM), "-o", str(tmp_path)])
+        main(
+            [
+                "report",
+                "--from",
+                str(TRIALS),
+                "--experiment",
+                str(RANDOM),
+                "--output-dir",
+                str(tmp_path),
+            ]
+        )
         == 0
     )
     for suffix in ("objective", "parameters", "parallel"):
@@ -533,7 +625,7 @@ def test_report_writes_real_pngs_and_a_self_contained_page(tmp_path: Path) -> No
         assert pixels.shape[1] >= 600
         assert float(np.std(pixels)) > 0.05  # drawn, not a blank canvas
     page = (tmp_path / "random.html").read_text()
-    assert page.count('src="data:image/png;base64,') == 3
+    assert page.count('src="data:image/png;base64,') == 5
     assert not re.search(r"(https?:)?//[\w.-]+\.\w", page.replace("data:image/png", ""))
     assert "<link" not in page
     assert "<script" not in page
@@ -547,5 +639,5 @@ def test_report_without_scored_trials_still_draws(tmp_path: Path) -> None:
     document["items"] = [document["items"][5]]
     path = tmp_path / "trials.json"
     path.write_text(json.dumps(document))
-    assert main(["report", "--from", str(path), "-o", str(tmp_path / "out")]) == 0
+    assert main(["report", "--from", str(path), "--output-dir", str(tmp_path / "out")]) == 0
     assert (tmp_path / "out" / "random-objective.png").read_bytes().startswith(PNG_SIGNATURE)

@@ -30,7 +30,7 @@ def commands(bad: Path, good_trials: Path) -> list[list[str]]:
     return [
         ["run", str(bad), "--runner", "process", "--plain"],
         ["best", "--from", str(bad)],
-        ["report", "--from", str(bad), "-o", str(bad.parent / "out")],
+        ["report", "--from", str(bad), "--output-dir", str(bad.parent / "out")],
         ["best", "--from", str(good_trials), "--experiment", str(bad)],
         ["watch", "--from", str(good_trials), "--experiment", str(bad)],
     ]

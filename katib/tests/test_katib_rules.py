@@ -67,6 +67,24 @@ def trial_kind(kind: str, api: str = "example.org/v1") -> Change:
     )
 
 
+def primary(**values: Any) -> Change:
+    """Changes the batch Job's container; a value of None removes that key."""
+
+    def change(d: Document) -> None:
+        pod = d["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        container.update(values)
+        for key in [k for k, v in values.items() if v is None]:
+            container.pop(key)
+
+    return change
+
+
+NO_COMMAND = {
+    "command": None,
+    "args": ["--lr=${trialParameters.learningRate}", "--momentum=${trialParameters.momentum}"],
+}
+
 PBT = (("suggestion_trial_dir", "/var/log/katib/checkpoints/"), ("truncation_threshold", "0.2"))
 GOOD_PBT = (*PBT, ("n_population", "5"))
 
@@ -443,6 +461,37 @@ ROWS: list[tuple[str, Change, str, str | None]] = [
         REFUSE,
         "spec.metricsCollectorSpec.source.filter.metricsFormat[0]",
     ),
+    # validator.go compiles each metricsFormat with Go's regexp (RE2 syntax), nothing else.
+    (
+        "look-ahead in metrics format (Go's regexp has none)",
+        collector("StdOut", filter={"metricsFormat": [r"(\w+)=(?=\d)(\S+)"]}),
+        REFUSE,
+        "spec.metricsCollectorSpec.source.filter.metricsFormat[0]",
+    ),
+    (
+        "back-reference in metrics format (Go's regexp has none)",
+        collector("StdOut", filter={"metricsFormat": [r"(\w+)=(\S+)\1"]}),
+        REFUSE,
+        "spec.metricsCollectorSpec.source.filter.metricsFormat[0]",
+    ),
+    (
+        "\\z in metrics format (Go's end of text)",
+        collector("StdOut", filter={"metricsFormat": [r"(\w+)=(\S+)\z"]}),
+        ADMIT,
+        None,
+    ),
+    (
+        "\\p{L} in metrics format (Go's Unicode classes)",
+        collector("StdOut", filter={"metricsFormat": [r"(\p{L}+)=([\d.]+)"]}),
+        ADMIT,
+        None,
+    ),
+    (
+        "conditions are GJSON paths, never compiled as regular expressions",
+        template(successCondition='status.x.#(a%"(?=*")#', failureCondition="status.y"),
+        ADMIT,
+        None,
+    ),
     # suggestion services
     (
         "pbt without suggestion_trial_dir",
@@ -533,6 +582,31 @@ ROWS: list[tuple[str, Change, str, str | None]] = [
         REFUSE,
         "spec.algorithm.algorithmSettings[resource_name]",
     ),
+    # the trial's command and placeholders
+    (
+        "no command: pod webhook reads the entrypoint from the registry (pod/utils.go)",
+        primary(**NO_COMMAND),
+        ADMIT,
+        None,
+    ),
+    (
+        "no command for an image only on the node (imagePullPolicy Never): fails later",
+        primary(**NO_COMMAND, imagePullPolicy="Never"),
+        REFUSE,
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers[0].command",
+    ),
+    (
+        "$(trialParameters.learningRate) is not substituted (TrialTemplateParamReplaceFormat)",
+        primary(
+            command=[
+                "python3",
+                "--lr=$(trialParameters.learningRate)",
+                "--momentum=${trialParameters.momentum}",
+            ]
+        ),
+        REFUSE,
+        "spec.trialTemplate.trialParameters[0].name",
+    ),
     # unknown fields (strict decoding) and typos
     ("typo maxTrialCout", lambda d: d["spec"].update(maxTrialCout=3), REFUSE, "spec.maxTrialCout"),
     (
@@ -548,9 +622,18 @@ ROWS: list[tuple[str, Change, str, str | None]] = [
         "spec.parameters[0].feasibleSpace.stpe",
     ),
     (
-        "unknown field inside the trial spec is not ours to judge",
+        "unknown field in a batch/v1 Job trial spec (validateTrialJob converts it)",
         lambda d: d["spec"]["trialTemplate"]["trialSpec"]["spec"].update(
             backoffLimit=0, ttlAfterDone=3
+        ),
+        REFUSE,
+        "spec.trialTemplate.trialSpec.spec.ttlAfterDone",
+    ),
+    (
+        "unknown field in another kind's trial spec is not Katib's to judge",
+        both(
+            trial_kind("TFJob", "kubeflow.org/v1"),
+            lambda d: d["spec"]["trialTemplate"]["trialSpec"]["spec"].update(ttlAfterDone=3),
         ),
         ADMIT,
         None,
@@ -645,6 +728,13 @@ NAS_ROWS: list[tuple[str, str, Change, str, str | None]] = [
         ),
         REFUSE,
         "spec.nasConfig.operations[0].parameters[1].feasibleSpace.step",
+    ),
+    (
+        "darts skip_connection without parameters (validate_operations has no exception)",
+        "darts",
+        lambda d: d["spec"]["nasConfig"]["operations"].append({"operationType": "skip_connection"}),
+        REFUSE,
+        "spec.nasConfig.operations[1].parameters",
     ),
     (
         "operation without parameters",

@@ -1,6 +1,7 @@
 """hpo-rig list, delete, logs and budget against a fake Kubernetes API."""
 
 import copy
+import csv
 import io
 import json
 import re
@@ -17,9 +18,20 @@ from hpo_rig import cluster
 from hpo_rig.cli import main
 from hpo_rig.commands import _kubectl, budget, delete, logs
 from hpo_rig.engine import state as engine_state
+from hpo_rig.engine.katib_format import trial_list
+from hpo_rig.experiment import load_experiment
 from tests.fakes import FakeCustomObjectsApi
+from tests.kubeconfig import write_kubeconfig
 
 RANDOM = Path(__file__).parent / "fixtures" / "examples" / "v1beta1-random.yaml"
+
+
+@pytest.fixture(autouse=True)
+def kubeflow_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$KUBECONFIG: a current context whose namespace is kubeflow (the namespace these tests'
+    Experiments live in), so no test reads the developer's ~/.kube/config."""
+    config = write_kubeconfig(tmp_path / "kubeconfig", {"rig": "kubeflow"}, "rig")
+    monkeypatch.setenv("KUBECONFIG", str(config))
 
 
 class AdminApi(FakeCustomObjectsApi):
@@ -307,6 +319,7 @@ def delete_args(*names: str, yes: bool = False) -> Any:
         api_version="v1beta1",
         kubeconfig=None,
         context=None,
+        output=None,
     )
 
 
@@ -454,17 +467,22 @@ def test_logs_missing_trial_and_missing_pod(
     assert "retain: true" in capsys.readouterr().err
 
 
-def local_run(tmp_path: Path, status: str = engine_state.SUCCEEDED) -> Path:
+def local_trials(status: str) -> dict[str, object]:
+    """A local run's trials.json (as engine/katib_format.py writes it) with one trial."""
     record = engine_state.TrialRecord(
         name="digits-1",
-        index=0,
+        index=1,
         assignments={},
         created=engine_state.now(),
-        status=status,
         log="logs/digits-1.log",
     )
-    run_state = engine_state.RunState(experiment="digits", digest="x", seed=1, trials=[record])
-    engine_state.write_json_atomic(tmp_path / "state.json", run_state.to_json())
+    record.transition(status)
+    examples = Path(__file__).parents[1] / "examples"
+    return trial_list([record], load_experiment(examples / "digits-random.yaml"))
+
+
+def local_run(tmp_path: Path, status: str = engine_state.SUCCEEDED) -> Path:
+    engine_state.write_json_atomic(tmp_path / "trials.json", local_trials(status))
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "digits-1.log").write_text("a\nb\nc\n")
     return tmp_path
@@ -491,9 +509,9 @@ def test_logs_follow_a_local_trial_until_it_finishes(tmp_path: Path) -> None:
         sleeps.append(seconds)
         with log_file.open("a") as stream:
             stream.write("d\n")
-        data = json.loads((workdir / "state.json").read_text())
-        data["trials"][0]["status"] = engine_state.SUCCEEDED
-        engine_state.write_json_atomic(workdir / "state.json", data)
+        engine_state.write_json_atomic(
+            workdir / "trials.json", local_trials(engine_state.SUCCEEDED)
+        )
 
     chunks = list(logs.local_log(workdir, "digits-1", follow=True, sleep=sleep))
     assert b"".join(chunks) == b"a\nb\nc\nd\n"
@@ -592,3 +610,79 @@ def test_budget_check_is_validator_go_order() -> None:
     document = experiment(conditions=[{"type": "Failed", "status": "True"}], trials=3)
     with pytest.raises(budget.BudgetRefused, match=r"^spec.resumePolicy"):
         budget.check_update(document, {"maxTrialCount": 30})
+
+
+def test_list_csv_has_a_header_and_a_quoted_row_per_experiment(
+    api: AdminApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = experiment(
+        conditions=[{"type": "Running", "status": "True"}],
+        trialsSucceeded=2,
+        trials=3,
+        currentOptimalTrial={
+            "bestTrialName": "random-1",
+            "observation": {"metrics": [{"name": "Validation-accuracy", "max": "0.9"}]},
+        },
+    )
+    document["spec"]["algorithm"]["algorithmName"] = 'tpe, "tuned"'  # a cell that needs quotes
+    api.add("experiments", document)
+    assert main(["list", "-o", "csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0] == [
+        "namespace",
+        "name",
+        "status",
+        "optimal",
+        "succeeded",
+        "running",
+        "failed",
+        "created",
+        "pending",
+        "killed",
+        "earlystopped",
+        "trials",
+        "max",
+        "algorithm",
+        "optimal_trial",
+    ]
+    assert len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["namespace"] == "kubeflow"
+    assert row["status"] == "Running"
+    assert row["optimal"] == "0.9"
+    assert (row["succeeded"], row["trials"]) == ("2", "3")
+    assert row["created"] == document["metadata"]["creationTimestamp"]
+    assert row["algorithm"] == 'tpe, "tuned"'
+    assert row["optimal_trial"] == "random-1"
+
+
+def test_list_csv_leaves_absent_values_empty(
+    api: AdminApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.add("experiments", experiment())
+    assert main(["list", "-o", "csv"]) == 0
+    (row,) = csv.DictReader(io.StringIO(capsys.readouterr().out))
+    assert (row["status"], row["optimal"], row["optimal_trial"]) == ("", "", "")
+
+
+def test_delete_output_name(api: AdminApi, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add("experiments", experiment())
+    assert main(["delete", "random", "--yes", "-o", "name"]) == 0
+    assert capsys.readouterr().out == "experiment.kubeflow.org/random\n"
+
+
+@pytest.mark.parametrize("output", ["json", "yaml"])
+def test_budget_prints_the_patched_experiment(
+    output: str, api: AdminApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api.add("experiments", experiment(conditions=[{"type": "Running", "status": "True"}]))
+    assert main(["budget", "random", "--max-trials", "20", "-o", output]) == 0
+    printed = yaml.safe_load(capsys.readouterr().out)  # JSON is YAML too
+    assert printed["metadata"]["name"] == "random"
+    assert printed["spec"]["maxTrialCount"] == 20
+
+
+def test_budget_output_name(api: AdminApi, capsys: pytest.CaptureFixture[str]) -> None:
+    api.add("experiments", experiment(conditions=[{"type": "Running", "status": "True"}]))
+    assert main(["budget", "random", "--max-trials", "20", "-o", "name"]) == 0
+    assert capsys.readouterr().out == "experiment.kubeflow.org/random\n"

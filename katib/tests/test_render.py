@@ -55,12 +55,20 @@ SETTINGS: dict[str, dict[str, Any]] = {
     "sobol": {},
     "hyperband": {"resource_name": "epochs", "eta": 3, "r_l": 3},
 }
+# Katib 0.6 (v1alpha2) names its settings its own way; random reads none.
+SETTINGS_V1ALPHA2: dict[str, dict[str, Any]] = {
+    "random": {},
+    "grid": {"DefaultGrid": 3, "learning_rate": 4},
+    "bayesianoptimization": {"burn_in": 5, "trade_off": 0.02},
+}
 
 
-def values_for(algorithm: str) -> dict[str, Any]:
+def values_for(algorithm: str, api_version: str = V1BETA1) -> dict[str, Any]:
     values = copy.deepcopy(BASE)
     values["algorithm"] = algorithm
     values["algorithm_settings"] = SETTINGS[algorithm]
+    if api_version == V1ALPHA2:
+        values["algorithm_settings"] = SETTINGS_V1ALPHA2.get(algorithm, SETTINGS[algorithm])
     return values
 
 
@@ -69,7 +77,7 @@ def values_for(algorithm: str) -> dict[str, Any]:
 def test_every_algorithm_renders_for_every_version_and_validates_where_served(
     algorithm: str, api_version: str
 ) -> None:
-    document = render_experiment(values_for(algorithm), api_version)
+    document = render_experiment(values_for(algorithm, api_version), api_version)
     assert document["apiVersion"] == api_version
     assert document["spec"]["algorithm"]["algorithmName"] == algorithm
     problems = [str(p) for p in validate_experiment(document)]
@@ -145,7 +153,7 @@ def test_trials_given_a_gpu_pass_device_gpu(
 
 @pytest.mark.parametrize("api_version", API_VERSIONS)
 def test_image_pull_secrets_render_at_pod_level(api_version: str) -> None:
-    values = values_for("random") | {"image_pull_secrets": ["regcred"]}
+    values = values_for("random", api_version) | {"image_pull_secrets": ["regcred"]}
     document = render_experiment(values, api_version)
     assert validate_experiment(document) == []
     assert trial_pod_spec(document)["imagePullSecrets"] == [{"name": "regcred"}]
@@ -219,6 +227,29 @@ def test_hyperband_resource_is_named_as_the_parameter_is() -> None:
     for version, expected in ((V1BETA1, "epochs"), (V1ALPHA3, "--epochs")):
         settings = render_experiment(values_for("hyperband"), version)["spec"]["algorithm"]
         assert {"name": "resource_name", "value": expected} in settings["algorithmSettings"]
+
+
+def test_v1alpha2_renders_hyperband_settings_under_katib_06_names() -> None:
+    document = render_experiment(values_for("hyperband"), V1ALPHA2)
+    assert document["spec"]["algorithm"]["algorithmSettings"] == [
+        {"name": "eta", "value": "3"},
+        {"name": "r_l", "value": "3"},
+        {"name": "resourceName", "value": "--epochs"},
+    ]
+    assert validate_experiment(document) == []
+    # A values file may use 0.6's own name too.
+    values = values_for("hyperband") | {"algorithm_settings": {"resourceName": "epochs", "r_l": 3}}
+    settings = render_experiment(values, V1ALPHA2)["spec"]["algorithm"]["algorithmSettings"]
+    assert {"name": "resourceName", "value": "--epochs"} in settings
+
+
+def test_v1alpha2_renders_grid_sizes_under_the_parameters_flags() -> None:
+    document = render_experiment(values_for("grid", V1ALPHA2), V1ALPHA2)
+    assert document["spec"]["algorithm"]["algorithmSettings"] == [
+        {"name": "DefaultGrid", "value": "3"},
+        {"name": "--learning-rate", "value": "4"},
+    ]
+    assert validate_experiment(document) == []
 
 
 @pytest.mark.parametrize(

@@ -293,8 +293,8 @@ CASES: list[tuple[str, Callable[[Document], object], str]] = [
     (
         "trial-parameter-unused",
         lambda d: container(d)["command"].remove("--optimizer=${trialParameters.optimizer}"),
-        "spec.trialTemplate.trialParameters[2].name: ${trialParameters.optimizer} is never "
-        "used in trialSpec",
+        "spec.trialTemplate.trialParameters[2].name: ${trialParameters.optimizer} not found "
+        "in spec.trialTemplate",
     ),
     (
         "parameter-not-passed",
@@ -319,7 +319,9 @@ CASES: list[tuple[str, Callable[[Document], object], str]] = [
     ),
     (
         "no-command",
-        lambda d: container(d).update(command=None, args=["--lr=${trialParameters.learningRate}"]),
+        lambda d: container(d).update(
+            command=None, args=["--lr=${trialParameters.learningRate}"], imagePullPolicy="Never"
+        ),
         "spec.trialTemplate.trialSpec.spec.template.spec.containers[0].command: must be given "
         "explicitly",
     ),

@@ -8,7 +8,7 @@ import argparse
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from hpo_rig import exitcodes
+from hpo_rig import cluster, exitcodes
 
 EXIT_CODES = exitcodes.EPILOG
 RESOURCE = "experiment.kubeflow.org"  # kubectl's singular.group, as in `-o name` and messages
@@ -16,12 +16,31 @@ RESOURCES = "experiments.kubeflow.org"  # kubectl's plural.group, as in NotFound
 
 
 def add_cluster_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-n", "--namespace", default="kubeflow", help="default: %(default)s")
+    add_namespace_argument(parser)
     parser.add_argument(
         "--api-version", default="v1beta1", help="Katib API version (default: %(default)s)"
     )
-    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube)")
-    parser.add_argument("--context", help="kubeconfig context")
+    add_kubeconfig_arguments(parser)
+
+
+def add_namespace_argument(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    parser.add_argument(
+        "-n",
+        "--namespace",
+        help=help or "the namespace (default: the kubeconfig context's, else default)",
+    )
+
+
+def add_kubeconfig_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)"
+    )
+    parser.add_argument("--context", help="kubeconfig context (default: its current-context)")
+
+
+def namespace_of(args: argparse.Namespace) -> str:
+    """``-n``, else the kubeconfig context's namespace, as kubectl picks it."""
+    return str(args.namespace or cluster.default_namespace(args.kubeconfig, args.context))
 
 
 def not_found(plural: str, name: str) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hpo_rig import cluster
+from hpo_rig.commands._kubectl import add_cluster_arguments, namespace_of
 from hpo_rig.duration import duration_argument
 from hpo_rig.experiment import Experiment, Objective, load_experiment
 from hpo_rig.trials import Trial, fetch_trials, load_trials
@@ -50,12 +51,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the Experiment YAML, for the objective and trial command when using --from",
     )
-    parser.add_argument("-n", "--namespace", default="kubeflow", help="default: %(default)s")
-    parser.add_argument(
-        "--api-version", default="v1beta1", help="Katib API version (default: %(default)s)"
-    )
-    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube)")
-    parser.add_argument("--context", help="kubeconfig context")
+    add_cluster_arguments(parser)
     add_request_timeout(parser)
 
 
@@ -80,18 +76,19 @@ def snapshot(args: argparse.Namespace) -> Snapshot:
     if args.from_file is not None:
         return _from_file(args.from_file, args.experiment_file)
     api = cluster.connect(args.kubeconfig, args.context, args.request_timeout)
+    namespace = namespace_of(args)
     document = cluster.get_experiment(
-        api, args.namespace, args.experiment_name, cluster.version_of(args.api_version)
+        api, namespace, args.experiment_name, cluster.version_of(args.api_version)
     )
     if document is None:
         raise cluster.NotFoundError(
             f'Error from server (NotFound): experiments.kubeflow.org "{args.experiment_name}" '
-            f"not found in namespace {args.namespace}",
+            f"not found in namespace {namespace}",
             missing_type=False,
         )
     experiment = load_experiment(document)
     trials = fetch_trials(
-        api, args.namespace, args.experiment_name, cluster.version_of(args.api_version)
+        api, namespace, args.experiment_name, cluster.version_of(args.api_version)
     )
     return Snapshot(
         experiment.name,

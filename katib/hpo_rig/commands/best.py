@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from typing import Any
 
+from hpo_rig.commands._output import add_output_argument, dump
 from hpo_rig.commands._source import Snapshot, add_source_arguments, check_source, snapshot
 from hpo_rig.exitcodes import EPILOG
 from hpo_rig.experiment import ExperimentError
@@ -35,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
     )
     add_source_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_output_argument(parser, ("json", "yaml"), "text")
     parser.set_defaults(func=lambda args: run(args, parser))
 
 
@@ -52,8 +52,8 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         return 1
     result = describe(view, trial)
     result["source"] = source
-    if args.json:
-        print(json.dumps(result, indent=2))
+    if args.output:
+        sys.stdout.write(dump(result, args.output))
         return 0
     print(f"best trial: {trial.name} ({trial.state}), {source}")
     print(f"{view.objective.type} {view.objective.metric}: {format_value(result['objective'])}")

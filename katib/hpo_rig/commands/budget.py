@@ -22,7 +22,14 @@ import sys
 from typing import Any, TextIO
 
 from hpo_rig import cluster
-from hpo_rig.commands._kubectl import RESOURCE, RESOURCES, add_cluster_arguments, not_found
+from hpo_rig.commands._kubectl import (
+    RESOURCE,
+    RESOURCES,
+    add_cluster_arguments,
+    namespace_of,
+    not_found,
+)
+from hpo_rig.commands._output import add_output_argument, dump
 
 EXIT_CODES = (
     "exit status: 0 budget updated (or already so); 1 Katib would refuse the change (the "
@@ -59,6 +66,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--parallel", type=int, metavar="N", help="new parallelTrialCount")
     parser.add_argument("--max-failed", type=int, metavar="N", help="new maxFailedTrialCount")
     add_cluster_arguments(parser)
+    add_output_argument(
+        parser,
+        ("json", "yaml", "name"),
+        "a line saying what changed; json|yaml: the Experiment after the change, "
+        "name: experiment.kubeflow.org/NAME, as kubectl patch -o prints",
+    )
     parser.set_defaults(func=run)
 
 
@@ -66,7 +79,8 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     api = cluster.connect_admin(args.kubeconfig, args.context)
     version = cluster.version_of(args.api_version)
-    experiment = cluster.get_experiment(api, args.namespace, args.name, version)
+    namespace = namespace_of(args)
+    experiment = cluster.get_experiment(api, namespace, args.name, version)
     if experiment is None:
         print(not_found(RESOURCES, args.name), file=sys.stderr)
         return 1
@@ -82,12 +96,17 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
             f"hpo-rig budget: Katib would refuse {RESOURCE}/{args.name}: {error}", file=sys.stderr
         )
         return 1
-    if not patch:
+    if patch:
+        experiment = cluster.patch_experiment(api, namespace, args.name, version, {"spec": patch})
+    if args.output == "name":
+        out.write(f"{RESOURCE}/{args.name}\n")
+    elif args.output:
+        out.write(dump(experiment, args.output))
+    elif patch:
+        summary = ", ".join(f"{key}={value}" for key, value in patch.items())
+        out.write(f"{RESOURCE}/{args.name} patched ({summary})\n")
+    else:
         out.write(f"{RESOURCE}/{args.name} unchanged\n")
-        return 0
-    cluster.patch_experiment(api, args.namespace, args.name, version, {"spec": patch})
-    summary = ", ".join(f"{key}={value}" for key, value in patch.items())
-    out.write(f"{RESOURCE}/{args.name} patched ({summary})\n")
     return 0
 
 

@@ -14,7 +14,14 @@ import sys
 from typing import TextIO
 
 from hpo_rig import cluster
-from hpo_rig.commands._kubectl import RESOURCE, RESOURCES, add_cluster_arguments, not_found
+from hpo_rig.commands._kubectl import (
+    RESOURCE,
+    RESOURCES,
+    add_cluster_arguments,
+    namespace_of,
+    not_found,
+)
+from hpo_rig.commands._output import add_output_argument
 
 EXIT_CODES = (
     "exit status: 0 every experiment deleted; 1 one was not found, the cluster refused, or the "
@@ -35,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("names", nargs="+", metavar="NAME", help="Experiment name(s)")
     add_cluster_arguments(parser)
     parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    add_output_argument(
+        parser, ("name",), "a line per deleted experiment; name: experiment.kubeflow.org/NAME"
+    )
     parser.set_defaults(func=run)
 
 
@@ -48,6 +58,7 @@ def run(
     out = out or sys.stdout
     err = err or sys.stderr
     names = list(dict.fromkeys(args.names))
+    namespace = namespace_of(args)
     if not args.yes:
         if not stdin.isatty():
             print(
@@ -58,7 +69,7 @@ def run(
             return 2
         out.write(f"You are about to delete the following {len(names)} resource(s):\n")
         for name in names:
-            out.write(f"{RESOURCE}/{name} (namespace {args.namespace}) and its trials\n")
+            out.write(f"{RESOURCE}/{name} (namespace {namespace}) and its trials\n")
         out.write("Do you want to continue? (y/n): ")
         out.flush()
         answer = stdin.readline().strip().lower()
@@ -70,15 +81,16 @@ def run(
     status = 0
     for name in names:
         try:
-            if cluster.get_experiment(api, args.namespace, name, version) is None:
+            if cluster.get_experiment(api, namespace, name, version) is None:
                 # kubectl reports each missing object and goes on with the others.
                 print(not_found(RESOURCES, name), file=err)
                 status = 1
                 continue
-            cluster.delete_experiment(api, args.namespace, name, version)
+            cluster.delete_experiment(api, namespace, name, version)
         except cluster.ClusterError as error:
             print(f"hpo-rig delete: error: {error}", file=err)
             status = 1
             continue
-        out.write(f'{RESOURCE} "{name}" deleted\n')
+        # kubectl delete's lines (-o name: resource/name only).
+        out.write(f"{RESOURCE}/{name}\n" if args.output else f'{RESOURCE} "{name}" deleted\n')
     return status

@@ -1,53 +1,44 @@
-"""`hpo-rig export`: trials as JSON (kubectl get trials -o json form) or CSV."""
+"""`hpo-rig export`: trials as JSON or YAML (kubectl get trials -o json|yaml form) or CSV."""
 
 from __future__ import annotations
 
 import argparse
 import csv
 import io
-import json
-import sys
-from pathlib import Path
 
+from hpo_rig.commands._output import add_file_argument, add_output_argument, dump, write
 from hpo_rig.commands._source import Snapshot, add_source_arguments, check_source, snapshot
 from hpo_rig.exitcodes import EPILOG
 from hpo_rig.table import parameter_names
 from hpo_rig.trials import format_time, trial_list_document
 
+FORMATS = ("json", "yaml", "csv")
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "export",
-        help="export trials as JSON or CSV",
-        description="JSON keeps Katib's own form (kubectl get trials -o json); CSV has one "
-        "row per trial and one column per parameter and per metric, each under its Katib "
-        "metric strategy (the trial's metricStrategies, else max when maximizing, min when "
-        "minimizing, for additional metrics too).",
+        help="export trials as JSON, YAML or CSV",
+        description="JSON and YAML keep Katib's own form (kubectl get trials -o json|yaml); "
+        "CSV has a header row and one row per trial: name, status, times, duration, one "
+        "column per parameter and per metric, each under its Katib metric strategy (the "
+        "trial's metricStrategies, else max when maximizing, min when minimizing, for "
+        "additional metrics too).",
         epilog=EPILOG,
     )
     add_source_arguments(parser)
-    parser.add_argument(
-        "-f", "--format", choices=("json", "csv"), help="default: from -o's suffix, else json"
-    )
-    parser.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: stdout")
+    add_output_argument(parser, FORMATS, "from --file's suffix (.csv, .yaml, .yml), else json")
+    add_file_argument(parser, "the trials")
     parser.set_defaults(func=lambda args: run(args, parser))
 
 
 def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     check_source(parser, args)
     view = snapshot(args)
-    suffix = args.output.suffix.lstrip(".").lower() if args.output else ""
-    kind = args.format or ("csv" if suffix == "csv" else "json")
-    text = (
-        to_csv(view)
-        if kind == "csv"
-        else json.dumps(trial_list_document(view.trials), indent=2) + "\n"
-    )
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {len(view.trials)} trial(s) to {args.output}", file=sys.stderr)
+    suffix = args.file.suffix.lstrip(".").lower() if args.file else ""
+    output = args.output or {"csv": "csv", "yaml": "yaml", "yml": "yaml"}.get(suffix, "json")
+    text = to_csv(view) if output == "csv" else dump(trial_list_document(view.trials), output)
+    write(text, args.file, f"{len(view.trials)} trial(s)")
     return 0
 
 
@@ -59,7 +50,7 @@ def to_csv(view: Snapshot) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(
-        ["trial", "state", "created", "started", "completed", "duration_s", *parameters, *metrics]
+        ["name", "status", "created", "started", "completed", "duration_s", *parameters, *metrics]
     )
     for trial in view.trials:
         values = []

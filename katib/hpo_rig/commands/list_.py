@@ -8,17 +8,27 @@ and adds what `kubectl get` cannot: the optimal objective value and the trial co
 from __future__ import annotations
 
 import argparse
-import json
+import csv
+import io
 import sys
 from typing import Any, TextIO
 
-import yaml
-
 from hpo_rig import cluster
-from hpo_rig.commands._kubectl import EXIT_CODES, RESOURCE, add_cluster_arguments, age, tabulate
+from hpo_rig.commands._kubectl import (
+    EXIT_CODES,
+    RESOURCE,
+    add_cluster_arguments,
+    age,
+    namespace_of,
+    tabulate,
+)
+from hpo_rig.commands._output import add_output_argument, dump, v1_list
+from hpo_rig.experiment import Objective
+from hpo_rig.table import format_value
+from hpo_rig.trials import Metric, metric_strategy
 
 NONE = "<none>"  # kubectl's cell for an absent value
-OUTPUTS = ("wide", "json", "yaml", "name")
+OUTPUTS = ("wide", "json", "yaml", "name", "csv")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +40,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status.currentOptimalTrial under the objective's metric strategy), the succeeded, "
         "running and failed trial counts and AGE. -o wide adds the pending, killed, "
         "early-stopped and total counts, maxTrialCount, the algorithm and the optimal trial; "
-        "-o json|yaml print a List of the objects, -o name prints experiment.kubeflow.org/NAME.",
+        "-o json|yaml print a List of the objects, -o name prints experiment.kubeflow.org/NAME, "
+        "-o csv a header row and one row per experiment with the wide columns, the namespace "
+        "and the creation time.",
         epilog=EXIT_CODES,
     )
     add_cluster_arguments(parser)
@@ -40,7 +52,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="list the experiments of every namespace (ignores -n)",
     )
-    parser.add_argument("-o", "--output", choices=OUTPUTS, help="output format")
+    add_output_argument(parser, OUTPUTS, "a table")
     parser.set_defaults(func=run)
 
 
@@ -48,20 +60,14 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     out = out or sys.stdout
     err = err or sys.stderr
     api = cluster.connect_admin(args.kubeconfig, args.context)
-    namespace = None if args.all_namespaces else args.namespace
+    namespace = None if args.all_namespaces else namespace_of(args)
     items = cluster.list_experiments(api, namespace, cluster.version_of(args.api_version))
     if args.output in ("json", "yaml"):
         # kubectl get -o json|yaml of several objects: a v1 List.
-        listing = {
-            "apiVersion": "v1",
-            "items": items,
-            "kind": "List",
-            "metadata": {"resourceVersion": ""},
-        }
-        if args.output == "json":
-            out.write(json.dumps(listing, indent=4) + "\n")
-        else:
-            out.write(yaml.safe_dump(listing, sort_keys=True, default_flow_style=False))
+        out.write(dump(v1_list(items), args.output))
+        return 0
+    if args.output == "csv":
+        out.write(to_csv(items))
         return 0
     if not items:
         # kubectl's message on stderr, exit status 0.
@@ -123,6 +129,21 @@ def table(
     return header, rows
 
 
+def to_csv(items: list[dict[str, Any]]) -> str:
+    """The wide table's columns with the namespace, for spreadsheets: the creation time instead
+    of AGE, empty cells instead of ``<none>``, quoted by the csv module."""
+    header, rows = table(items, wide=True, all_namespaces=True)
+    age_column = header.index("AGE")
+    header[age_column] = "CREATED"
+    for row, item in zip(rows, items, strict=True):
+        row[age_column] = str((item.get("metadata") or {}).get("creationTimestamp") or "")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([name.lower().replace(" ", "_") for name in header])
+    writer.writerows([["" if cell == NONE else cell for cell in row] for row in rows])
+    return buffer.getvalue()
+
+
 def condition_type(status: dict[str, Any]) -> str:
     """The CRD's Type column: ``.status.conditions[-1:].type``."""
     conditions = status.get("conditions") or []
@@ -132,23 +153,19 @@ def condition_type(status: dict[str, Any]) -> str:
 def optimal_value(experiment: dict[str, Any]) -> str:
     """The objective metric of status.currentOptimalTrial, read as Katib reads a trial's value
     (pkg/controller.v1beta1/experiment/util/status_util.go getObjectiveMetricValue, v0.19.0):
-    the strategy's min/max, falling back to latest when that is ``unavailable``."""
-    objective = (experiment.get("spec") or {}).get("objective") or {}
-    metric_name = objective.get("objectiveMetricName")
+    the strategy's min/max, falling back to latest when that is ``unavailable`` (the same
+    ``Metric.value`` that values every trial shown by watch, run, best and report)."""
+    spec = (experiment.get("spec") or {}).get("objective") or {}
+    objective = Objective(str(spec.get("type")), str(spec.get("objectiveMetricName")))
     optimal = (experiment.get("status") or {}).get("currentOptimalTrial") or {}
-    metrics = ((optimal.get("observation") or {}).get("metrics")) or []
-    # The webhook defaults each strategy to the objective type's (min for minimize, max for
-    # maximize); an object that skipped the webhook gets the same default here.
-    strategy = {"minimize": "min", "maximize": "max"}.get(str(objective.get("type")), "latest")
-    for item in objective.get("metricStrategies") or []:
-        if item.get("name") == metric_name and item.get("value"):
-            strategy = str(item["value"])
-    for metric in metrics:
-        if metric.get("name") == metric_name:
-            value = metric.get(strategy) if strategy in ("min", "max") else metric.get("latest")
-            if value in (None, "", "unavailable"):
-                value = metric.get("latest")
-            return str(value) if value not in (None, "") else NONE
+    for item in (optimal.get("observation") or {}).get("metrics") or []:
+        if item.get("name") == objective.metric:
+            metric = Metric(
+                objective.metric,
+                *(str(item.get(key, "")) for key in ("min", "max", "latest")),
+            )
+            value = metric.value(metric_strategy(objective, spec))
+            return NONE if value is None else format_value(value)
     return NONE
 
 

@@ -4,8 +4,8 @@ In the cluster the trial's pod is found the way Katib's UI finds it (pkg/ui/v1be
 fetchMasterPodName, v0.19.0): the label ``katib.kubeflow.org/trial=<trial>`` (consts.LabelTrialName,
 set by the pod webhook) plus the Trial's spec.primaryPodLabels; a Running or Succeeded pod
 first, else a Failed one. The container is the Trial's spec.primaryContainerName. A local
-run (``--workdir``) keeps each trial's output in the file its state.json names
-(hpo_rig/engine/state.py TrialRecord.log, ``logs/<trial>.log``).
+run (``--workdir``) keeps each trial's output in the file its Trial in trials.json names
+(annotation ``hpo-rig/log``, ``logs/<trial>.log``; hpo_rig/engine/katib_format.py).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from typing import Any, BinaryIO
 
 from hpo_rig import cluster
 from hpo_rig.apierrors import ClusterError, translate
-from hpo_rig.commands._kubectl import add_cluster_arguments, not_found
-from hpo_rig.engine import state as engine_state
-from hpo_rig.trials import KATIB_GROUP
+from hpo_rig.commands._kubectl import add_cluster_arguments, namespace_of, not_found
+from hpo_rig.trials import KATIB_GROUP, Trial, TrialsError, load_trials
+from hpo_rig.yamlio import InputFileError
 
 LABEL_TRIAL = "katib.kubeflow.org/trial"  # pkg/controller.v1beta1/consts/const.go, v0.19.0
 TRIALS = "trials"
@@ -78,7 +78,8 @@ def run(args: argparse.Namespace, out: BinaryIO | None = None) -> int:
 def cluster_log(args: argparse.Namespace) -> Iterable[bytes]:
     api = cluster.connect(args.kubeconfig, args.context)
     version = cluster.version_of(args.api_version)
-    trial = get_trial(api, args.namespace, args.trial, version)
+    namespace = namespace_of(args)
+    trial = get_trial(api, namespace, args.trial, version)
     spec = trial.get("spec") or {}
     selector = ",".join(
         [f"{LABEL_TRIAL}={args.trial}"]
@@ -86,7 +87,7 @@ def cluster_log(args: argparse.Namespace) -> Iterable[bytes]:
     )
     core = cluster.connect_core(args.kubeconfig, args.context)
     try:
-        pods = core.list_namespaced_pod(args.namespace, label_selector=selector)
+        pods = core.list_namespaced_pod(namespace, label_selector=selector)
     except Exception as error:
         raise _failure(error, "pods", "v1", f"listing pods {selector}") from error
     pod = pick_pod(list(getattr(pods, "items", None) or []), args.trial)
@@ -97,9 +98,9 @@ def cluster_log(args: argparse.Namespace) -> Iterable[bytes]:
     if args.tail >= 0:
         options["tail_lines"] = args.tail
     try:
-        response = core.read_namespaced_pod_log(pod.metadata.name, args.namespace, **options)
+        response = core.read_namespaced_pod_log(pod.metadata.name, namespace, **options)
     except Exception as error:
-        where = f"reading logs of pod {args.namespace}/{pod.metadata.name}"
+        where = f"reading logs of pod {namespace}/{pod.metadata.name}"
         raise _failure(error, "pods", "v1", where) from error
     try:
         yield from response.stream(4096)
@@ -142,17 +143,17 @@ def local_log(
     interval: float = 1.0,
 ) -> Iterable[bytes]:
     """A local trial's log file; with ``follow``, new output until the trial is finished."""
-    state_path = workdir / "state.json"
-    record = _record(state_path, trial)
-    path = workdir / record.log
+    trials_path = workdir / "trials.json"
+    record = _record(trials_path, trial)
+    path = workdir / _log_of(record)
     if not path.exists():
         if not follow:
-            raise LogsError(f"{path}: no log yet (trial {trial} is {record.status})")
+            raise LogsError(f"{path}: no log yet (trial {trial} is {record.state})")
         while not path.exists():
             sleep(interval)
-            record = _record(state_path, trial)
+            record = _record(trials_path, trial)
             if record.finished and not path.exists():
-                raise LogsError(f"{path}: trial {trial} ended ({record.status}) without a log")
+                raise LogsError(f"{path}: trial {trial} ended ({record.state}) without a log")
     with path.open("rb") as stream:
         if tail >= 0:
             yield b"".join(deque(stream, maxlen=tail)) if tail else b""
@@ -163,24 +164,30 @@ def local_log(
             if chunk:
                 yield chunk
                 continue
-            if _record(state_path, trial).finished:
+            if _record(trials_path, trial).finished:
                 yield stream.read()  # what was written between the last read and the end
                 return
             sleep(interval)
 
 
-def _record(state_path: Path, trial: str) -> engine_state.TrialRecord:
+def _record(trials_path: Path, trial: str) -> Trial:
+    """The trial as the local run last wrote it (trials.json, rewritten atomically)."""
+    if not trials_path.exists():
+        raise LogsError(f"{trials_path}: no local run there (no trials.json)")
     try:
-        run_state = engine_state.load(state_path)
-    except engine_state.StateError as error:
-        raise LogsError(str(error)) from error
-    if run_state is None:
-        raise LogsError(f"{state_path}: no local run there (no state.json)")
-    for record in run_state.trials:
+        trials = load_trials(trials_path)
+    except (InputFileError, TrialsError) as error:
+        raise LogsError(f"{trials_path}: unreadable ({error})") from error
+    for record in trials:
         if record.name == trial:
             return record
-    known = ", ".join(r.name for r in run_state.trials[-5:]) or "none yet"
-    raise LogsError(f"no trial {trial} in {state_path} (latest: {known})")
+    known = ", ".join(t.name for t in trials[-5:]) or "none yet"
+    raise LogsError(f"no trial {trial} in {trials_path} (latest: {known})")
+
+
+def _log_of(trial: Trial) -> str:
+    annotations = trial.raw.get("metadata", {}).get("annotations") or {}
+    return str(annotations.get("hpo-rig/log") or f"logs/{trial.name}.log")
 
 
 def _failure(error: Exception, plural: str, group_version: str, where: str) -> ClusterError:

@@ -7,13 +7,13 @@ parsing rules as Katib v0.19.0's file-metricscollector (see ``hpo_rig.observatio
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from hpo_rig import observation_log as olog
 from hpo_rig.commands._kubectl import tabulate
+from hpo_rig.commands._output import add_output_argument, dump
 from hpo_rig.validate import TWO_GROUPS, _regexp_error
 
 EXIT_CODES = (
@@ -58,7 +58,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="the log's format (fileSystemPath.format; StdOut is TEXT) (default: %(default)s)",
     )
     parser.add_argument("--log", type=Path, metavar="FILE", help="read FILE instead of stdin")
-    parser.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    add_output_argument(
+        parser,
+        ("json", "yaml"),
+        "two tables; json|yaml: the observationLog and status.observation Katib would record",
+    )
     parser.set_defaults(func=lambda args: run(args, parser))
 
 
@@ -95,12 +99,12 @@ def run(
         print(f"hpo-rig metrics: Katib's collector would fail: {error}", file=sys.stderr)
         return 1
     missing = not any(log.name == args.metric[0] and log.value != "unavailable" for log in logs)
-    if args.output == "json":
+    if args.output:
         document = {
             "observationLog": {"metricLogs": [log.as_katib() for log in logs]},
             "observation": {"metrics": observed},
         }
-        out.write(json.dumps(document, indent=2) + "\n")
+        out.write(dump(document, args.output))
     else:
         out.write(
             tabulate(

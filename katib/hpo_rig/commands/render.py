@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from hpo_rig.commands._output import add_file_argument, add_output_argument, as_json, v1_list, write
+from hpo_rig.exitcodes import EPILOG
 from hpo_rig.render import load_values, render_experiment
 from hpo_rig.yamlio import dump_documents
 
@@ -17,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="render Katib Experiment YAML from a values file",
         description="Render one Experiment per entry of the values file (a file with an "
         "`experiments:` list gives a multi-document stream).",
+        epilog=EPILOG,
     )
     parser.add_argument("values", type=Path, metavar="VALUES", help="values YAML file")
     parser.add_argument(
@@ -24,9 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="kubeflow.org/v1beta1 (default), v1alpha3 or v1alpha2; overrides the values' "
         "api_version",
     )
-    parser.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write to FILE instead of stdout"
-    )
+    add_output_argument(parser, ("yaml", "json"), "yaml; json: the object, or a List of several")
+    add_file_argument(parser, "the Experiments")
     parser.set_defaults(func=run)
 
 
@@ -34,10 +35,9 @@ def run(args: argparse.Namespace) -> int:
     documents: list[dict[str, Any]] = [
         render_experiment(values, args.api_version) for values in load_values(args.values)
     ]
-    text = dump_documents(documents)
-    if args.output is None:
-        sys.stdout.write(text)
+    if args.output == "json":
+        text = as_json(documents[0] if len(documents) == 1 else v1_list(documents))
     else:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {len(documents)} experiment(s) to {args.output}", file=sys.stderr)
+        text = dump_documents(documents)  # a stream of documents, as kubectl apply -f reads
+    write(text, args.file, f"{len(documents)} experiment(s)")
     return 0

@@ -18,14 +18,20 @@ Run a Katib Experiment locally: Optuna suggests the parameters (mapped from the 
 algorithm), each trial runs as a container of the trialSpec's image (--runner docker) or as
 a host process (--runner process), metrics are read from its output with Katib's StdOut
 filter, and the results land in WORKDIR/trials.json in the form `kubectl get trials -o json`
-prints, so `hpo-rig best/report/export --from WORKDIR/trials.json` read them. Run the same
-command again to resume an interrupted run."""
+prints, so `hpo-rig best/report/export --from WORKDIR/trials.json` read them.
+
+The study is Optuna's own, in WORKDIR/optuna.journal (`optuna-dashboard WORKDIR/optuna.journal`
+shows it). Run the same command again to resume an interrupted run; raise maxTrialCount (or
+--max-trials) and run it again to extend a finished one (any other change of the spec is
+refused). A host-process trial runs in the directory `hpo-rig run` is started in: relative
+paths in its command are relative to it (a container's are paths in its image)."""
 
 EPILOG = """\
 exit status:
   0    the experiment succeeded (objective goal, trial limit or end of the grid reached)
   1    it failed (maxFailedTrialCount reached; timed-out trials count as Failed) or could
-       not run (another run holds the workdir, or it holds a different experiment)
+       not run (another run holds the workdir, or it holds a different experiment or spec,
+       or a run of an earlier hpo-rig)
   2    usage error; an unreadable, malformed or oversized (over 10 MB) Experiment file;
        an Experiment Katib would refuse (judged as `hpo-rig validate` does, before any
        trial starts); an algorithm without a local equivalent
@@ -45,20 +51,24 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--workdir",
         type=Path,
-        help="where state, logs and trials.json go (default: hpo-rig-runs/<experiment name>)",
+        help="where the study (optuna.journal), logs and trials.json go (default: "
+        "hpo-rig-runs/<experiment name>)",
     )
     parser.add_argument(
         "--runner",
         choices=("docker", "process"),
         default="docker",
         help="run trials as docker containers of the trial image (default) or as host "
-        "processes (the command is looked up on PATH, e.g. hpo-rig-train)",
+        "processes in the current directory (the command is looked up on PATH, e.g. "
+        "hpo-rig-train)",
     )
     parser.add_argument(
         "--parallel", type=_positive, help="trials at once (default: spec.parallelTrialCount)"
     )
     parser.add_argument(
-        "--max-trials", type=_positive, help="trial limit (default: spec.maxTrialCount)"
+        "--max-trials",
+        type=_positive,
+        help="trial limit (default: spec.maxTrialCount); a higher one extends a finished run",
     )
     parser.add_argument(
         "--gpus",
@@ -178,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
     from hpo_rig.engine import AlgorithmError, EarlyStoppingError, SearchSpaceError, StateError
     from hpo_rig.engine.core import RunOptions, run_experiment
     from hpo_rig.engine.runners import detect_gpus, make_runner
+    from hpo_rig.engine.store import JOURNAL
     from hpo_rig.engine.view import make_view
     from hpo_rig.experiment import ExperimentError, load_experiment
 
@@ -216,10 +227,11 @@ def run(args: argparse.Namespace) -> int:
         grace_seconds=args.grace,
         trial_timeout=args.trial_timeout,
     )
-    view = make_view(out, experiment.objective.metric, args.live)
     try:
         runner = make_runner(args.runner, gpus, args.trials_per_gpu)
-        result = run_experiment(experiment, runner, options, view)
+        # Leaving the block stops the live table (and gives the cursor back) on any exit.
+        with make_view(out, experiment, args.live) as view:
+            result = run_experiment(experiment, runner, options, view)
     except (AlgorithmError, EarlyStoppingError, SearchSpaceError, ExperimentError) as error:
         print(f"hpo-rig run: error: {error}", file=sys.stderr)
         return 2
@@ -228,5 +240,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     stream = out if result.exit_code == 0 else sys.stderr
     print(f"{result.reason}: {result.message}", file=stream)
-    print(f"trials: {workdir / 'trials.json'}  logs: {workdir / 'logs'}", file=out)
+    print(
+        f"trials: {workdir / 'trials.json'}  logs: {workdir / 'logs'}  study: {workdir / JOURNAL}",
+        file=out,
+    )
     return result.exit_code

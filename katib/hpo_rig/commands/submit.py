@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from hpo_rig import cluster
+from hpo_rig.commands._kubectl import add_kubeconfig_arguments, add_namespace_argument, namespace_of
 from hpo_rig.commands._source import add_request_timeout
 from hpo_rig.exitcodes import EPILOG
 from hpo_rig.validate import errors, validate_experiment
@@ -26,7 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         epilog=EPILOG,
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="Experiment YAML ('-': stdin)")
-    parser.add_argument("-n", "--namespace", help="override metadata.namespace")
+    add_namespace_argument(
+        parser,
+        "put every Experiment in this namespace (default: its metadata.namespace, else the "
+        "kubeconfig context's, else default)",
+    )
     parser.add_argument(
         "--replace",
         action="store_true",
@@ -39,14 +44,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="how long --replace waits for the old Experiment to go (default: %(default)s)",
     )
-    parser.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube)")
-    parser.add_argument("--context", help="kubeconfig context")
+    add_kubeconfig_arguments(parser)
     add_request_timeout(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    documents = _experiments(args.files, args.namespace)
+    documents = _experiments(args.files, args.namespace, namespace_of(args))
     findings = [
         (doc["metadata"].get("name"), p) for doc in documents for p in validate_experiment(doc)
     ]
@@ -63,7 +67,11 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
-def _experiments(files: list[str], namespace: str | None) -> list[dict[str, Any]]:
+def _experiments(
+    files: list[str], namespace: str | None, default_namespace: str
+) -> list[dict[str, Any]]:
+    """The Experiments of the files, each with its namespace: ``-n``, else its own, else
+    the kubeconfig context's (kubectl create's rule for an object that names none)."""
     documents: list[dict[str, Any]] = []
     for name in files:
         text = sys.stdin.read() if name == "-" else read_input(name)
@@ -72,6 +80,8 @@ def _experiments(files: list[str], namespace: str | None) -> list[dict[str, Any]
                 document.setdefault("metadata", {})
                 if namespace:
                     document["metadata"]["namespace"] = namespace
+                elif not document["metadata"].get("namespace"):
+                    document["metadata"]["namespace"] = default_namespace
                 documents.append(document)
     if not documents:
         raise ValueError("no Experiment in the given files")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from hpo_rig.exitcodes import EPILOG
 from hpo_rig.validate import errors, validate_text
 from hpo_rig.yamlio import read_input
 
@@ -17,6 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "other kinds are skipped). Prints one line per problem and exits 1 if any; a "
         "warning (admitted by Katib but likely a mistake, or not checkable here) is printed "
         "and leaves the exit status 0.",
+        epilog=EPILOG,
     )
     parser.add_argument(
         "files", nargs="+", metavar="FILE", help="Experiment YAML files ('-' for stdin)"

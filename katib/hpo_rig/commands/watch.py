@@ -6,17 +6,27 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from hpo_rig import exitcodes
 from hpo_rig.cluster import experiment_outcome
+from hpo_rig.commands._output import add_output_argument, dump
 from hpo_rig.commands._source import Snapshot, add_source_arguments, check_source, snapshot
 from hpo_rig.duration import duration_argument
 from hpo_rig.exitcodes import EPILOG
-from hpo_rig.table import summary, trial_table
-from hpo_rig.trials import FAILED, FINISHED_STATES, METRICS_UNAVAILABLE, best_trial
+from hpo_rig.table import summary, trial_rows, trial_table
+from hpo_rig.trials import (
+    FAILED,
+    FINISHED_STATES,
+    METRICS_UNAVAILABLE,
+    best_trial,
+    trial_list_document,
+)
 
-CLEAR_SCREEN = "\x1b[H\x1b[2J"
+if TYPE_CHECKING:
+    from hpo_rig.live import LiveTable
+
+ONCE_FORMATS = ("json", "yaml")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,6 +38,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "finishes. With --from FILE the file is re-read each time (e.g. a local run's "
         "trials.json); it counts as finished once maxTrialCount trials (known from "
         "--experiment) have finished, or, without it, once no trial is left unfinished. "
+        "The objective column is each trial's value under its metric strategy (named in the "
+        "header, e.g. 'accuracy (max)'), the figure best and report use. On a terminal the "
+        "table is redrawn in place; otherwise (or with --plain) the summary and the table are "
+        "printed as text at each refresh. "
         "The exit code says how it ended: 0 Succeeded, 1 Failed, 5 --timeout ran out.",
         epilog=EPILOG,
     )
@@ -49,6 +63,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "kubectl-style: 30s, 10m, 1h (default: wait until it finishes)",
     )
     parser.add_argument("--once", action="store_true", help="print the table once and exit")
+    add_output_argument(
+        parser, ONCE_FORMATS, "the table; with --once, json|yaml print the trials instead"
+    )
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument(
+        "--live",
+        dest="live",
+        action="store_true",
+        default=None,
+        help="redraw the table in place (default on a terminal, except with --once)",
+    )
+    view.add_argument(
+        "--plain",
+        dest="live",
+        action="store_false",
+        help="print the summary and the table as text at each refresh (default when not a "
+        "terminal)",
+    )
     parser.set_defaults(func=lambda args: run(args, parser))
 
 
@@ -60,34 +92,67 @@ def run(
     clock: Callable[[], float] = time.monotonic,
 ) -> int:
     check_source(parser, args)
+    if args.output and not args.once:
+        parser.error(f"-o {args.output} needs --once")
     out = out or sys.stdout
-    clear = out.isatty()
+    live = getattr(args, "live", None)
+    if live is None:
+        live = out.isatty() and not args.once
+    table: LiveTable | None = None
+    if live:
+        from hpo_rig.live import LiveTable  # rich only when a table is drawn
+
+        table = LiveTable(out)
+    try:
+        code, message = _follow(args, out, table, sleep, clock)
+    finally:
+        if table is not None:
+            table.close()
+    # Said once the live table has stopped, so that it stays on stderr and below the table.
+    if message:
+        print(message, file=sys.stderr)
+    return code
+
+
+def _follow(
+    args: argparse.Namespace,
+    out: TextIO,
+    table: LiveTable | None,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> tuple[int, str]:
+    """Refresh until the experiment ends or time runs out: the exit code and what to say."""
     timeout = getattr(args, "timeout", None)
     deadline = clock() + timeout if timeout else None
     while True:
         view = snapshot(args)
+        if args.output:
+            # The trials as `kubectl get trials -o json|yaml` prints them; the exit status
+            # still says how the experiment stands.
+            out.write(dump(trial_list_document(view.trials), args.output))
+            ending = outcome(view)
+            return (exitcodes.FAILED if ending and ending[0] == "Failed" else exitcodes.OK), ""
         maximum = view.experiment.max_trial_count if view.experiment else None
-        if clear:
-            out.write(CLEAR_SCREEN)
-        out.write(summary(view.name, view.trials, view.objective, maximum) + "\n")
-        out.write(trial_table(view.trials, view.objective, view.experiment) + "\n\n")
-        out.flush()
+        title = summary(view.name, view.trials, view.objective, maximum)
+        if table is not None:
+            table.show(title, *trial_rows(view.trials, view.objective, view.experiment))
+        else:
+            out.write(title + "\n")
+            out.write(trial_table(view.trials, view.objective, view.experiment) + "\n\n")
+            out.flush()
         ending = outcome(view)
         if ending is not None:
             state, message = ending
             if state == "Failed":
-                print(f"experiment {view.name} Failed: {message}".rstrip(": "), file=sys.stderr)
-                return exitcodes.FAILED
-            return exitcodes.OK
+                return exitcodes.FAILED, f"experiment {view.name} Failed: {message}".rstrip(": ")
+            return exitcodes.OK, ""
         if args.once:
-            return exitcodes.OK
+            return exitcodes.OK, ""
         if deadline is not None and clock() >= deadline:
-            print(
+            return exitcodes.TIMEOUT, (
                 f"hpo-rig watch: error: timed out waiting for experiment {view.name} to finish "
-                f"after {timeout:g}s",
-                file=sys.stderr,
+                f"after {timeout:g}s"
             )
-            return exitcodes.TIMEOUT
         wait = args.interval if deadline is None else min(args.interval, deadline - clock())
         sleep(max(wait, 0.0))
 

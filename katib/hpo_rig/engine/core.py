@@ -46,14 +46,12 @@ from hpo_rig.engine.state import (
     METRICS_UNAVAILABLE,
     RUNNING,
     SUCCEEDED,
-    RunState,
     StateError,
     TrialRecord,
-    digest,
-    load,
     now,
     write_json_atomic,
 )
+from hpo_rig.engine.store import RECORD_ATTR, RunStore
 from hpo_rig.engine.view import View
 from hpo_rig.experiment import Experiment, ExperimentError
 from hpo_rig.metrics import MetricsCollector
@@ -83,6 +81,9 @@ class RunOptions:
     # --trial-timeout: seconds a trial may run (with the Job's activeDeadlineSeconds, the
     # shorter one wins).
     trial_timeout: float | None = None
+    # Where a host-process trial runs, so that relative paths in its command mean what they
+    # mean where `hpo-rig run` was started (a container's mean paths in its image).
+    trial_cwd: Path = field(default_factory=Path.cwd)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,6 @@ class _Active:
     handle: TrialHandle
     collector: MetricsCollector
     tracker: RuleTracker | None
-    optuna_trial: optuna.trial.Trial
     lock: threading.Lock = field(default_factory=threading.Lock)
     early_stopped: bool = False
     stop_as: str | None = None
@@ -137,107 +137,85 @@ class Engine:
             if experiment.early_stopping is not None
             else None
         )
-        self.state_path = self.workdir / "state.json"
         self.trials_path = self.workdir / "trials.json"
         self.events: queue.Queue[str] = queue.Queue()
         self.active: dict[str, _Active] = {}
         self.interrupted = False
         self._pending: list[TrialRecord] = []
         self._saved_at = 0.0
-        self.state: RunState
+        self.records: list[TrialRecord] = []
+        self.store: RunStore
         self.study: optuna.study.Study
 
-    # -- state -------------------------------------------------------------------------------
+    # -- the study ---------------------------------------------------------------------------
 
-    def _open_state(self) -> list[TrialRecord]:
-        """Load or create the run's state; return the trials to run again first."""
-        spec_digest = digest(self.experiment.raw.get("spec"))
-        existing = load(self.state_path)
-        if existing is None:
+    def _open_study(self) -> None:
+        """Open (or start) the run's study; repair what a killed run left, and queue the
+        trials it did not see finish to run again first, with the same parameters."""
+        self.store = RunStore(self.workdir)
+        previous = self.store.previous(self.experiment)
+        if previous is None:
             seed = seed_of(self.experiment.algorithm.settings)
-            self.state = RunState(
-                experiment=self.experiment.name,
-                digest=spec_digest,
-                seed=seed if seed is not None else random.SystemRandom().randrange(2**31),
-            )
-            return []
-        if existing.experiment != self.experiment.name or existing.digest != spec_digest:
-            raise StateError(
-                f"{self.workdir} holds a run of a different experiment "
-                f"({existing.experiment!r}, spec {existing.digest}); use another --workdir"
-            )
-        self.state = existing
-        unfinished = [r for r in existing.trials if not r.finished]
-        for record in unfinished:
-            remove_leftovers(record.pid, record.pid_start, record.container)
-            record.restart()
-        return unfinished
-
-    def _save(self) -> None:
-        self._saved_at = time.monotonic()
-        write_json_atomic(self.state_path, self.state.to_json())
-        write_json_atomic(
-            self.trials_path, katib_format.trial_list(self.state.trials, self.experiment)
-        )
-
-    # -- Optuna --------------------------------------------------------------------------------
-
-    def _build_study(self) -> None:
-        """A fresh study that has seen every finished trial, so the search continues."""
-        sampler_seed = self.state.seed
-        if self.experiment.algorithm.name not in ("grid", "sobol"):
-            # A resumed sampler seeded as before would suggest the first run's points again.
-            sampler_seed += len(self.state.trials)
+            if seed is None:
+                seed = random.SystemRandom().randrange(2**31)
+            sampler_seed = seed
+        else:
+            seed = sampler_seed = previous.seed
+            if self.experiment.algorithm.name not in ("grid", "sobol"):
+                # A resumed sampler seeded as before would suggest the first run's points
+                # again (grid and Sobol carry their position in the study instead).
+                sampler_seed += previous.trials
         choice = make_sampler(self.experiment, sampler_seed)
         self.view.say(f"algorithm {self.experiment.algorithm.name}: {choice.description}")
         for note in choice.notes:
             self.view.say(f"note: {note}")
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        self.study = optuna.create_study(
-            direction="maximize" if self.experiment.objective.type == "maximize" else "minimize",
-            sampler=choice.sampler,
-            study_name=self.experiment.name,
-        )
-        for record in self.state.trials:
-            if record.finished:
-                self.study.add_trial(self._frozen(record))
-
-    def _frozen(self, record: TrialRecord) -> optuna.trial.FrozenTrial:
-        params = space.from_assignments(self.experiment, record.assignments)
-        value = katib_format.objective_value(record, self.experiment)
-        common: dict[str, Any] = {
-            "params": params,
-            "distributions": self.distributions,
-            "system_attrs": record.system_attrs,
-        }
-        if record.status == SUCCEEDED and value is not None:
-            return optuna.trial.create_trial(value=value, **common)
-        if record.status == EARLY_STOPPED:
-            return optuna.trial.create_trial(
-                state=optuna.trial.TrialState.PRUNED,
-                intermediate_values=dict(enumerate(record.objective_values)),
-                **common,
+        self.study = self.store.open_study(self.experiment, choice.sampler, seed)
+        for trial in self.study.get_trials(deepcopy=False):
+            data = trial.user_attrs.get(RECORD_ATTR)
+            running = trial.state == optuna.trial.TrialState.RUNNING
+            if data is None:
+                if running and set(trial.params) == set(self.distributions):
+                    # Asked for, but the engine was killed before it recorded the trial.
+                    self._pending.append(self._new_record(trial))
+                elif running:  # killed while Optuna was still filling in its parameters
+                    self.study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
+                continue
+            record = TrialRecord.from_json(
+                data, trial.number + 1, space.to_assignments(self.experiment, trial.params)
             )
-        return optuna.trial.create_trial(state=optuna.trial.TrialState.FAIL, **common)
+            self.records.append(record)
+            if record.finished and running:
+                self._tell(record)  # killed between recording the outcome and telling Optuna
+            elif not record.finished:
+                remove_leftovers(record.pid, record.pid_start, record.container)
+                record.restart()
+                self.store.save(record)
+                self._pending.append(record)
+        self.records.sort(key=lambda r: r.index)
 
-    def _tell(self, active: _Active) -> None:
-        record = active.record
-        trial = active.optuna_trial
+    def _save(self) -> None:
+        """Write trials.json, the Katib form of the study (running trials' metrics so far)."""
+        self._saved_at = time.monotonic()
+        write_json_atomic(self.trials_path, katib_format.trial_list(self.records, self.experiment))
+
+    def _tell(self, record: TrialRecord) -> None:
+        """Tell Optuna the outcome of a trial whose record says it finished."""
+        number = record.index - 1
         if record.status == SUCCEEDED:
             value = katib_format.objective_value(record, self.experiment)
-            self.study.tell(trial, value)
+            self.study.tell(number, value)
         elif record.status == EARLY_STOPPED:
-            for step, value in enumerate(record.objective_values):
-                trial.report(value, step)
-            self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            self.store.report(record)
+            self.study.tell(number, state=optuna.trial.TrialState.PRUNED)
         else:
-            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            self.study.tell(number, state=optuna.trial.TrialState.FAIL)
 
     # -- trials ----------------------------------------------------------------------------------
 
-    def _new_record(self) -> tuple[TrialRecord, optuna.trial.Trial]:
-        trial = self.study.ask(self.distributions)
-        taken = {r.name for r in self.state.trials}
+    def _new_record(self, trial: optuna.trial.FrozenTrial | optuna.trial.Trial) -> TrialRecord:
+        """A Katib trial (a fresh Kubernetes-style name) for the Optuna trial."""
+        taken = {r.name for r in self.records}
         rng = random.SystemRandom()
         name = ""
         while not name or name in taken:
@@ -245,33 +223,24 @@ class Engine:
             name = f"{self.experiment.name}-{suffix}"
         record = TrialRecord(
             name=name,
-            index=len(self.state.trials) + 1,
+            index=trial.number + 1,
             assignments=space.to_assignments(self.experiment, trial.params),
             created=now(),
-            system_attrs=self._system_attrs(trial),
             log=f"logs/{name}.log",
         )
         record.transition(CREATED)
-        self.state.trials.append(record)
-        return record, trial
-
-    def _system_attrs(self, trial: optuna.trial.Trial) -> dict[str, Any]:
-        """What the sampler noted on the trial (grid point, CMA-ES state), kept for resuming."""
-        return dict(self.study.get_trials(deepcopy=False)[trial.number].system_attrs)
-
-    def _rerun(self, record: TrialRecord) -> optuna.trial.Trial:
-        self.study.enqueue_trial(space.from_assignments(self.experiment, record.assignments))
-        trial = self.study.ask(self.distributions)
-        record.system_attrs = self._system_attrs(trial)
-        return trial
+        self.records.append(record)
+        return record
 
     def _rule(self) -> StopRule | None:
         if self.early_stopping is None:
             return None
-        histories = [r.objective_values for r in self.state.trials if r.status == SUCCEEDED]
+        histories = [r.objective_values for r in self.records if r.status == SUCCEEDED]
         return self.early_stopping.rule(histories)
 
-    def _launch(self, record: TrialRecord, trial: optuna.trial.Trial) -> None:
+    def _launch(self, record: TrialRecord) -> None:
+        """Start the trial; it is recorded (Running, or Failed if it cannot start) before
+        the run goes on."""
         rule = self._rule()
         record.early_stopping_rule = rule.as_katib() if rule else None
         record.attempts += 1
@@ -283,14 +252,15 @@ class Engine:
         log = log_path.open("w", encoding="utf-8")
         try:
             run = self.experiment.resolve_trial(record.assignments, trial_name=record.name)
-            handle = self.runner.start(record.name, run, self.workdir / "trials" / record.name)
+            handle = self.runner.start(record.name, run, self.options.trial_cwd)
         except (RunnerError, ExperimentError) as error:
             log.write(f"hpo-rig: {error}\n")
             log.close()
             record.started = now()
             record.observation = collector.observation()
             record.transition(FAILED, f"Trial has failed. Job message: {error}")
-            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            self.store.save(record)
+            self._tell(record)
             self.view.finished(record, self._done(), self.max_trials)
             return
         record.started = now()
@@ -299,8 +269,9 @@ class Engine:
         record.container = handle.container
         record.gpu = handle.gpu
         record.transition(RUNNING)
+        self.store.save(record)
         tracker = RuleTracker(rule, self.experiment.objective.type) if rule else None
-        active = _Active(record, handle, collector, tracker, trial)
+        active = _Active(record, handle, collector, tracker)
         limits = [
             t for t in (run.active_deadline_seconds, self.options.trial_timeout) if t is not None
         ]
@@ -341,8 +312,9 @@ class Engine:
             record.objective_values = list(active.collector.objective.values)
         record.pid = record.pid_start = None
         if active.stop_as == CREATED:
+            # Not yet run: its Optuna trial stays open, to be run again on resume.
             record.restart()
-            self.study.tell(active.optuna_trial, state=optuna.trial.TrialState.FAIL)
+            self.store.save(record)
             return
         if active.stop_as == KILLED:
             record.transition(KILLED)
@@ -369,7 +341,9 @@ class Engine:
             record.transition(METRICS_UNAVAILABLE)
         else:
             record.transition(SUCCEEDED)
-        self._tell(active)
+        # The record first: a run killed between the two tells Optuna on resume.
+        self.store.save(record)
+        self._tell(record)
         self.view.finished(record, self._done(), self.max_trials)
 
     def _tail(self, record: TrialRecord, code: int) -> str:
@@ -395,12 +369,12 @@ class Engine:
     # -- decisions -----------------------------------------------------------------------------
 
     def _done(self) -> int:
-        return sum(1 for r in self.state.trials if r.finished)
+        return sum(1 for r in self.records if r.finished)
 
     def _verdict(self) -> RunResult | None:
         """Katib's experiment status, or None while the experiment is running."""
         objective = self.experiment.objective
-        finished = [r for r in self.state.trials if r.finished]
+        finished = [r for r in self.records if r.finished]
         if objective.goal is not None:
             for record in finished:
                 value = katib_format.objective_value(record, self.experiment)
@@ -433,7 +407,7 @@ class Engine:
             )
         if (
             self.grid_size is not None
-            and len(self.state.trials) >= self.grid_size
+            and len(self.records) >= self.grid_size
             and not (self.active or self._pending)
         ):
             return RunResult(
@@ -444,7 +418,7 @@ class Engine:
         return None
 
     def _may_create(self) -> bool:
-        created = len(self.state.trials)
+        created = len(self.records)
         if self.max_trials is not None and created >= self.max_trials:
             return False
         return self.grid_size is None or created < self.grid_size
@@ -454,14 +428,13 @@ class Engine:
     def run(self) -> RunResult:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with _locked(self.workdir / ".lock"), _signals(self._interrupt):
-            self._pending = self._open_state()
-            self._build_study()
+            self._open_study()
             if self._pending:
                 self.view.say(
                     f"resuming: {self._done()} finished trial(s) kept, "
                     f"{len(self._pending)} interrupted trial(s) to run again"
                 )
-            elif self.state.trials:
+            elif self.records:
                 self.view.say(f"resuming: {self._done()} finished trial(s) kept")
             self._save()
             try:
@@ -474,7 +447,7 @@ class Engine:
                     self._save()  # running trials stay Running: a rerun repairs and reruns them
                 raise
             self._save()
-            self.view.refresh(self.state.trials, self._header())
+            self.view.refresh(self.records, self._header())
             self.view.close()
             return result
 
@@ -523,7 +496,7 @@ class Engine:
             # Every end is recorded at once; running trials' metrics every few seconds only.
             if finished or time.monotonic() - self._saved_at > LIVE_SAVE_SECONDS:
                 self._save()
-            self.view.refresh(self.state.trials, self._header())
+            self.view.refresh(self.records, self._header())
 
     def _sync_running(self) -> None:
         """Running trials show their metrics so far, as Katib's trials do; a trial past its
@@ -542,22 +515,21 @@ class Engine:
         while len(self.active) < self.parallel and not self.interrupted:
             if self._pending:
                 record = self._pending.pop(0)
-                trial = self._rerun(record)
             elif self._may_create():
-                record, trial = self._new_record()
+                record = self._new_record(self.study.ask(self.distributions))
             else:
                 break
-            self._launch(record, trial)
+            self._launch(record)
             started = True
             self._save()
             if self._verdict() is not None:
                 break
         if started:
-            self.view.refresh(self.state.trials, self._header())
+            self.view.refresh(self.records, self._header())
 
     def _header(self) -> str:
         counts: dict[str, int] = {}
-        for record in self.state.trials:
+        for record in self.records:
             counts[record.status] = counts.get(record.status, 0) + 1
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
         limit = f"/{self.max_trials}" if self.max_trials is not None else ""

@@ -11,24 +11,20 @@ from typing import Any
 
 from hpo_rig.engine.state import TrialRecord
 from hpo_rig.experiment import Experiment
+from hpo_rig.trials import Metric, metric_strategy
 
 EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
 TRIAL_API_VERSION = "kubeflow.org/v1beta1"
 
 
 def metric_strategies(experiment: Experiment) -> list[dict[str, str]]:
-    """Katib's defaults overridden by the Experiment's own ``metricStrategies``: for the
-    objective and every additional metric alike, max when maximising, min when minimising
-    (Katib v0.19.0 pkg/apis/controller/experiments/v1beta1/experiment_defaults.go,
-    setDefaultObjective)."""
-    objective = experiment.objective
-    default = {"maximize": "max", "minimize": "min"}.get(objective.type, "latest")
-    strategies = {name: default for name in objective.metrics}
-    raw = experiment.raw.get("spec", {}).get("objective", {}).get("metricStrategies") or []
-    for item in raw:
-        if isinstance(item, dict) and "name" in item and "value" in item:
-            strategies[str(item["name"])] = str(item["value"])
-    return [{"name": name, "value": value} for name, value in strategies.items()]
+    """The strategy of the objective and of every additional metric, as Katib's defaults
+    write them into ``spec.objective.metricStrategies`` (``trials.metric_strategy``)."""
+    spec_objective = experiment.raw.get("spec", {}).get("objective")
+    return [
+        {"name": name, "value": metric_strategy(experiment.objective, spec_objective, name)}
+        for name in experiment.objective.metrics
+    ]
 
 
 def objective_spec(experiment: Experiment) -> dict[str, Any]:
@@ -95,19 +91,12 @@ def trial_list(records: Iterable[TrialRecord], experiment: Experiment) -> dict[s
 
 
 def objective_value(record: TrialRecord, experiment: Experiment) -> float | None:
-    """The trial's objective value as Katib reads it (by the objective's metric strategy)."""
+    """The trial's objective value as Katib reads it: under the objective's metric strategy,
+    by the same rule ``best``, ``report`` and the tables use (``trials.Metric.value``)."""
     name = experiment.objective.metric
-    strategy = next(s["value"] for s in metric_strategies(experiment) if s["name"] == name)
+    spec_objective = experiment.raw.get("spec", {}).get("objective")
     for metric in record.observation:
-        if metric["name"] != name:
-            continue
-        text = (
-            metric.get(strategy, metric["latest"])
-            if strategy in ("min", "max")
-            else metric["latest"]
-        )
-        try:
-            return float(text)
-        except ValueError:
-            return None
+        if metric["name"] == name:
+            observed = Metric(name, metric["min"], metric["max"], metric["latest"])
+            return observed.value(metric_strategy(experiment.objective, spec_objective))
     return None

@@ -115,7 +115,9 @@ def process_start_time(pid: int) -> str | None:
 class Runner(Protocol):
     name: str
 
-    def start(self, trial_name: str, run: TrialRun, workdir: Path) -> TrialHandle: ...
+    def start(self, trial_name: str, run: TrialRun, cwd: Path) -> TrialHandle:
+        """Start the trial; a host process runs in ``cwd``."""
+        ...
 
 
 def remove_leftovers(pid: int | None, pid_start: str | None, container: str | None) -> None:
@@ -157,8 +159,9 @@ def _popen(
 
 @dataclass
 class ProcessRunner:
-    """Runs the trial's command on the host; ``hpo-rig-train`` and friends come from PATH
-    or from the directory of the Python running the engine (its virtualenv)."""
+    """Runs the trial's command on the host, in the directory ``hpo-rig run`` was started in
+    (relative paths in the command are relative to it); ``hpo-rig-train`` and friends come
+    from PATH or from the directory of the Python running the engine (its virtualenv)."""
 
     name: str = "process"
 
@@ -174,12 +177,11 @@ class ProcessRunner:
             )
         return found
 
-    def start(self, trial_name: str, run: TrialRun, workdir: Path) -> TrialHandle:
+    def start(self, trial_name: str, run: TrialRun, cwd: Path) -> TrialHandle:
         command = [self.resolve(run.command[0]), *run.command[1:]]
         env = {**os.environ, **run.env, **UNBUFFERED}
-        workdir.mkdir(parents=True, exist_ok=True)
         try:
-            return TrialHandle(_popen(command, env, workdir))
+            return TrialHandle(_popen(command, env, cwd))
         except OSError as error:
             raise RunnerError(f"cannot start {command[0]}: {error}") from error
 
@@ -317,21 +319,25 @@ class DockerRunner:
             f"hpo-rig.trial={trial_name}",
             *flags,
         ]
+        if run.working_dir:
+            # Kubernetes' workingDir is docker's --workdir; without one both use the image's.
+            command += ["--workdir", run.working_dir]
         for key, value in {**run.env, **UNBUFFERED}.items():
             command += ["--env", f"{key}={value}"]
         return [*command, "--entrypoint", run.command[0], run.image, *run.command[1:]]
 
-    def start(self, trial_name: str, run: TrialRun, workdir: Path) -> TrialHandle:
+    def start(self, trial_name: str, run: TrialRun, cwd: Path) -> TrialHandle:
+        """``cwd`` is only the docker CLI's: the container's relative paths are paths in
+        its image, from the container's ``workingDir`` or else the image's WORKDIR."""
         if shutil.which(self.docker) is None:
             raise RunnerError(f"{self.docker!r} is not installed; use --runner process")
         # A container of the same name left by a killed run would block this one.
         remove_leftovers(None, None, container_name(trial_name))
-        workdir.mkdir(parents=True, exist_ok=True)
         slots, wanted = self.gpu_slots, gpu_limit(run.resources)
         devices = slots.acquire(trial_name, wanted) if slots and wanted else None
         try:
             process = _popen(
-                self.command(trial_name, run, devices), None, workdir, container_name(trial_name)
+                self.command(trial_name, run, devices), None, cwd, container_name(trial_name)
             )
         except BaseException:
             if slots is not None:

@@ -31,16 +31,9 @@ NO_LOCAL_EQUIVALENT: dict[str, str] = {
 _SETTINGS: dict[str, tuple[str, ...]] = {
     "random": ("random_state",),
     "grid": ("random_state",),
-    "tpe": (
-        "gamma",
-        "prior_weight",
-        "n_EI_candidates",
-        "n_ei_candidates",
-        "ei_candidates",
-        "n_startup_trials",
-        "startup_trials",
-        "random_state",
-    ),
+    # Katib's hyperopt service knows these four (v0.19.0 pkg/suggestion/v1beta1/hyperopt/
+    # service.py, OptimizerConfiguration).
+    "tpe": ("gamma", "prior_weight", "n_EI_candidates", "random_state"),
     "multivariate-tpe": (
         "n_startup_trials",
         "startup_trials",
@@ -94,11 +87,30 @@ def _float(settings: Mapping[str, str], name: str) -> float | None:
         raise AlgorithmError(f"setting {name}: not a number ({settings[name]!r})") from error
 
 
-def _gamma(fraction: float) -> Callable[[int], int]:
-    """Katib's ``gamma`` is hyperopt's fraction of good trials; Optuna wants a function."""
+# Katib v0.19.0 runs tpe (and random) on hyperopt (manifests/v1beta1/installs/
+# katib-standalone/katib-config.yaml: suggestion-hyperopt), pinned at hyperopt==0.2.5
+# (cmd/suggestion/hyperopt/v1beta1/requirements.txt). hyperopt 0.2.5 hyperopt/tpe.py:
+# _default_gamma 0.25, _default_prior_weight 1.0, _default_n_EI_candidates 24, and the
+# split's cap gamma_cap = DEFAULT_LF = 25. Its linear-forgetting weights are Optuna's
+# default_weights, so they need no setting.
+HYPEROPT_GAMMA = 0.25
+HYPEROPT_PRIOR_WEIGHT = 1.0
+HYPEROPT_N_EI_CANDIDATES = 24
+HYPEROPT_GAMMA_CAP = 25
+# Katib calls tpe.suggest with n_startup_jobs = the number of trials it asks for at once
+# (pkg/suggestion/v1beta1/hyperopt/base_service.py getSuggestions), never hyperopt's default
+# of 20: the first parallelTrialCount trials are random, and once a trial has an observation
+# every later one is TPE's. Optuna counts finished trials, so 1 does the same.
+KATIB_TPE_STARTUP_TRIALS = 1
+
+
+def hyperopt_gamma(fraction: float) -> Callable[[int], int]:
+    """hyperopt's split as an Optuna ``gamma``: of ``n`` observed trials, the best
+    ``ceil(fraction * sqrt(n))``, at most 25, form the "good" density (hyperopt 0.2.5
+    tpe.py ap_split_trials), where Optuna's default takes ``ceil(0.1 * n)``."""
 
     def gamma(n: int) -> int:
-        return min(math.ceil(fraction * n), 25)
+        return min(math.ceil(fraction * math.sqrt(n)), HYPEROPT_GAMMA_CAP)
 
     return gamma
 
@@ -149,22 +161,19 @@ def _make_sampler(experiment: Experiment, seed: int) -> SamplerChoice:
             _GridSampler(space.grid(experiment), seed=seed),
             f"GridSampler(seed={seed})",
         )
-    if name in ("tpe", "multivariate-tpe"):
-        gamma = _float(settings, "gamma")
-        prior_weight = _float(settings, "prior_weight")
+    if name == "tpe":
+        return _hyperopt_tpe(settings, seed)
+    if name == "multivariate-tpe":
+        # Katib's Optuna service (suggestion-optuna): Optuna's own TPESampler and defaults.
         tpe = optuna.samplers.TPESampler(
             seed=seed,
-            multivariate=name == "multivariate-tpe",
+            multivariate=True,
             n_startup_trials=10 if n_startup is None else n_startup,
             n_ei_candidates=24 if n_ei is None else n_ei,
-            gamma=None if gamma is None else _gamma(gamma),
-            prior_weight=prior_weight,
         )
-        shown = [f"seed={seed}", f"multivariate={name == 'multivariate-tpe'}"]
+        shown = [f"seed={seed}", "multivariate=True"]
         shown += [f"n_startup_trials={n_startup}"] if n_startup is not None else []
         shown += [f"n_ei_candidates={n_ei}"] if n_ei is not None else []
-        shown += [f"gamma={gamma}"] if gamma is not None else []
-        shown += [f"prior_weight={prior_weight}"] if prior_weight is not None else []
         return SamplerChoice(tpe, f"TPESampler({', '.join(shown)})")
     if name == "cmaes":
         _require("cmaes", "cmaes", name)
@@ -197,6 +206,32 @@ def _make_sampler(experiment: Experiment, seed: int) -> SamplerChoice:
             f"QMCSampler(qmc_type='sobol', seed={seed})",
         )
     return _bayesian(settings, seed)
+
+
+def _hyperopt_tpe(settings: Mapping[str, str], seed: int) -> SamplerChoice:
+    """Optuna's TPESampler set up as Katib runs hyperopt's tpe.suggest: hyperopt's split and
+    defaults where the Experiment sets nothing, Katib's number of random start-up trials."""
+    fraction = _float(settings, "gamma")
+    gamma = HYPEROPT_GAMMA if fraction is None else fraction
+    prior_weight = _float(settings, "prior_weight")
+    prior_weight = HYPEROPT_PRIOR_WEIGHT if prior_weight is None else prior_weight
+    n_ei = _int(settings, "n_EI_candidates")
+    n_ei = HYPEROPT_N_EI_CANDIDATES if n_ei is None else n_ei
+    tpe = optuna.samplers.TPESampler(
+        seed=seed,
+        # hyperopt models each parameter on its own; Optuna 5 defaults to the multivariate TPE.
+        multivariate=False,
+        n_startup_trials=KATIB_TPE_STARTUP_TRIALS,
+        n_ei_candidates=n_ei,
+        gamma=hyperopt_gamma(gamma),
+        prior_weight=prior_weight,
+    )
+    shown = (
+        f"seed={seed}, gamma=min(ceil({gamma:g} * sqrt(n)), {HYPEROPT_GAMMA_CAP}), "
+        f"prior_weight={prior_weight:g}, n_ei_candidates={n_ei}, "
+        f"n_startup_trials={KATIB_TPE_STARTUP_TRIALS}"
+    )
+    return SamplerChoice(tpe, f"TPESampler({shown}), as Katib runs hyperopt 0.2.5's tpe")
 
 
 class _GridSampler(optuna.samplers.GridSampler):

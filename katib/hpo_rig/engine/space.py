@@ -1,4 +1,4 @@
-"""Katib parameters as an Optuna search space, and Optuna values back as Katib assignments.
+"""Katib parameters as an Optuna search space, and Optuna values as Katib assignments.
 
 The mapping follows Katib's own Optuna suggestion service (``pkg/suggestion/v1beta1/optuna``):
 int and double become Int/FloatDistribution (quantised when ``step`` is given, logarithmic
@@ -142,17 +142,3 @@ def to_assignments(experiment: Experiment, params: Mapping[str, Any]) -> dict[st
         else:
             assignments[parameter.name] = str(value)
     return assignments
-
-
-def from_assignments(experiment: Experiment, assignments: Mapping[str, str]) -> dict[str, Any]:
-    """Optuna ``params`` for Katib assignments: the inverse of :func:`to_assignments`."""
-    params: dict[str, Any] = {}
-    for parameter in experiment.parameters:
-        text = assignments[parameter.name]
-        if parameter.type == "int":
-            params[parameter.name] = int(text)
-        elif parameter.type in ("double", "discrete"):
-            params[parameter.name] = float(text)
-        else:
-            params[parameter.name] = text
-    return params

@@ -1,21 +1,18 @@
-"""The engine's record of every trial, and its atomic persistence in the work directory.
+"""The engine's record of a trial in Katib's terms, and atomic writes of derived files.
 
-``state.json`` is the engine's only source of truth: the Optuna study, ``trials.json`` and the
-live view are all derived from it, so a run killed at any moment resumes from the last write.
+A record is what Optuna's trial cannot hold (store.py keeps it as the trial's user attribute);
+its parameter assignments and its index come from the Optuna trial itself.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-STATE_VERSION = 1
 
 # Katib's trial condition types, their reasons and messages (trial_controller_status.go,
 # medianstop service.py).
@@ -49,7 +46,6 @@ class TrialRecord:
     index: int
     assignments: dict[str, str]
     created: str
-    system_attrs: dict[str, Any] = field(default_factory=dict)
     status: str = CREATED
     conditions: list[dict[str, str]] = field(default_factory=list)
     started: str | None = None
@@ -64,6 +60,23 @@ class TrialRecord:
     container: str | None = None
     gpu: str | None = None  # device(s) the docker runner gave the trial's last attempt
     log: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """The record less what the Optuna trial holds (its number, its parameters)."""
+        data = asdict(self)
+        del data["index"], data["assignments"]
+        return data
+
+    @classmethod
+    def from_json(
+        cls, data: dict[str, Any], index: int, assignments: dict[str, str]
+    ) -> TrialRecord:
+        known = {f.name for f in fields(cls)}
+        return cls(
+            index=index,
+            assignments=assignments,
+            **{k: v for k, v in data.items() if k in known - {"index", "assignments"}},
+        )
 
     @property
     def finished(self) -> bool:
@@ -104,37 +117,8 @@ class TrialRecord:
         self.pid = self.pid_start = self.container = None
 
 
-@dataclass
-class RunState:
-    experiment: str
-    digest: str
-    seed: int
-    trials: list[TrialRecord] = field(default_factory=list)
-    version: int = STATE_VERSION
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunState:
-        if data.get("version") != STATE_VERSION:
-            raise StateError(f"state file version {data.get('version')!r} is not {STATE_VERSION}")
-        return cls(
-            experiment=str(data["experiment"]),
-            digest=str(data["digest"]),
-            seed=int(data["seed"]),
-            trials=[TrialRecord(**item) for item in data["trials"]],
-        )
-
-
 class StateError(RuntimeError):
-    """The work directory holds state this run cannot continue."""
-
-
-def digest(spec: Any) -> str:
-    """A fingerprint of the Experiment spec, to refuse resuming a different experiment."""
-    text = json.dumps(spec, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """The work directory holds a run this one cannot continue."""
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -151,12 +135,3 @@ def write_json_atomic(path: Path, data: Any) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def load(path: Path) -> RunState | None:
-    if not path.exists():
-        return None
-    try:
-        return RunState.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError) as error:
-        raise StateError(f"{path}: unreadable engine state ({error})") from error

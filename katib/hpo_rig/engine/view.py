@@ -1,20 +1,24 @@
-"""What a person watching a run sees: a table redrawn in place on a terminal, plain progress
-lines otherwise (logs, CI, pipes)."""
+"""What a person watching a run sees: the live table of ``hpo_rig.live`` on a terminal, plain
+progress lines otherwise (logs, CI, pipes).
+
+A trial's objective is shown as ``best`` and ``report`` read it: the engine's record is turned
+into the Trial object it is written as (``katib_format``) and valued by
+``Trial.objective_value``, under the objective's metric strategy.
+"""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from hpo_rig.engine import katib_format
 from hpo_rig.engine.state import TrialRecord
+from hpo_rig.experiment import Experiment
+from hpo_rig.table import format_value, trial_rows
+from hpo_rig.trials import Trial, parse_trial
 
-
-def _objective(record: TrialRecord, metric: str) -> str:
-    for item in record.observation:
-        if item["name"] == metric:
-            return item["latest"]
-    return ""
+if TYPE_CHECKING:
+    from hpo_rig.live import LiveTable
 
 
 def _params(record: TrialRecord) -> str:
@@ -24,9 +28,13 @@ def _params(record: TrialRecord) -> str:
 class View:
     """Progress lines: one when a trial starts, one when it ends."""
 
-    def __init__(self, stream: TextIO, metric: str) -> None:
+    def __init__(self, stream: TextIO, experiment: Experiment) -> None:
         self.stream = stream
-        self.metric = metric
+        self.experiment = experiment
+
+    def trial(self, record: TrialRecord) -> Trial:
+        """The record as the Trial object ``trials.json`` holds."""
+        return parse_trial(katib_format.trial_object(record, self.experiment))
 
     def say(self, text: str) -> None:
         print(text, file=self.stream, flush=True)
@@ -35,8 +43,9 @@ class View:
         self.say(f"[{record.index}] {record.name} started: {_params(record)}")
 
     def finished(self, record: TrialRecord, done: int, limit: int | None) -> None:
-        value = _objective(record, self.metric)
-        shown = f" {self.metric}={value}" if value and value != "unavailable" else ""
+        objective = self.experiment.objective
+        value = self.trial(record).objective_value(objective)
+        shown = f" {objective.metric}={format_value(value)}" if value is not None else ""
         of = f"/{limit}" if limit is not None else ""
         why = ""
         if record.status in ("Failed", "MetricsUnavailable") and record.conditions:
@@ -49,21 +58,28 @@ class View:
     def close(self) -> None:
         """Leave the terminal as it was."""
 
+    def __enter__(self) -> View:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
 
 class TableView(View):
-    """A compact table of the latest trials, redrawn in place with ANSI cursor movement."""
+    """The trials as a table redrawn in place (``hpo_rig.live``), the columns of `watch`."""
 
-    def __init__(self, stream: TextIO, metric: str, rows: int = 12) -> None:
-        super().__init__(stream, metric)
-        self.rows = rows
-        self._drawn = 0
-        self._records: Sequence[TrialRecord] = ()
-        self._header = ""
+    def __init__(
+        self, stream: TextIO, experiment: Experiment, live: LiveTable | None = None
+    ) -> None:
+        super().__init__(stream, experiment)
+        if live is None:
+            from hpo_rig.live import LiveTable  # rich only when a table is drawn
+
+            live = LiveTable(stream)
+        self.live = live
 
     def say(self, text: str) -> None:
-        self._erase()
-        print(text, file=self.stream, flush=True)
-        self._draw()
+        self.live.say(text)
 
     def started(self, record: TrialRecord) -> None:
         """The table shows it."""
@@ -72,37 +88,16 @@ class TableView(View):
         """The table shows it."""
 
     def refresh(self, records: Sequence[TrialRecord], header: str) -> None:
-        self._records, self._header = records, header
-        self._erase()
-        self._draw()
-
-    def _erase(self) -> None:
-        if self._drawn:
-            self.stream.write(f"\x1b[{self._drawn}F\x1b[J")
-            self._drawn = 0
-
-    def _draw(self) -> None:
-        if not self._header:
-            return
-        width = shutil.get_terminal_size((100, 20)).columns
-        shown = list(self._records)[-self.rows :]
-        lines = [self._header, f"{'trial':<24} {'status':<18} {self.metric:<12} parameters"]
-        for record in shown:
-            row = (
-                f"{record.name:<24} {record.status:<18} "
-                f"{_objective(record, self.metric):<12} {_params(record)}"
-            )
-            lines.append(row[: width - 1])
-        self.stream.write("\n".join(lines) + "\n")
-        self.stream.flush()
-        self._drawn = len(lines)
+        trials = [self.trial(record) for record in records]
+        columns, rows = trial_rows(trials, self.experiment.objective, self.experiment)
+        self.live.show(header, columns, rows)
 
     def close(self) -> None:
-        self._drawn = 0
+        self.live.close()
 
 
-def make_view(stream: TextIO, metric: str, live: bool | None = None) -> View:
+def make_view(stream: TextIO, experiment: Experiment, live: bool | None = None) -> View:
     """A table on a terminal, lines elsewhere; ``live`` forces either."""
     if live is None:
         live = stream.isatty()
-    return TableView(stream, metric) if live else View(stream, metric)
+    return TableView(stream, experiment) if live else View(stream, experiment)

@@ -91,7 +91,23 @@ def write_experiment(tmp_path):
 
 
 def read_state(workdir: Path) -> dict[str, Any]:
-    return json.loads((workdir / "state.json").read_text())
+    """The engine's trial records as the run's Optuna journal holds them, in trial order,
+    each with its Optuna trial's ``params`` and ``optuna_state``."""
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    path = workdir / "optuna.journal"
+    if not path.exists():
+        raise FileNotFoundError(path)
+    storage = JournalStorage(JournalFileBackend(str(path)))
+    trials = []
+    for study in storage.get_all_studies():
+        study_id = storage.get_study_id_from_name(study.study_name)
+        for trial in storage.get_all_trials(study_id):
+            record = trial.user_attrs.get("hpo_rig")
+            if record is not None:
+                trials.append({**record, "params": trial.params, "optuna_state": trial.state.name})
+    return {"trials": trials}
 
 
 def read_trials(workdir: Path) -> dict[str, Any]:

@@ -41,8 +41,7 @@ def start(path: Path, workdir: Path, *extra: str) -> subprocess.Popen[str]:
 
 def running(workdir: Path) -> list[int]:
     """The trials' process groups, once each has its trial started (guard and trial)."""
-    state = workdir / "state.json"
-    if not state.exists():
+    if not (workdir / "optuna.journal").exists():
         return []
     groups = trial_groups(workdir)
     return groups if groups and all(len(group_members(g)) >= 2 for g in groups) else []

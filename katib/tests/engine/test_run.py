@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hpo_rig.cli import main
 from hpo_rig.engine import core
@@ -19,7 +20,7 @@ from hpo_rig.engine.view import View
 from hpo_rig.experiment import load_experiment
 from hpo_rig.trials import best_trial, load_trials
 
-from .conftest import TRIAL_SCRIPT, read_state, read_trials
+from .conftest import TRIAL_SCRIPT, experiment_document, read_state, read_trials
 
 CONDITION_TYPES = {
     "Created",
@@ -32,12 +33,13 @@ CONDITION_TYPES = {
 }
 
 
-def run_cli(*args):
+def run_cli(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "hpo_rig.cli", "run", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=cwd,
     )
 
 
@@ -211,20 +213,20 @@ def test_medianstop_stops_a_trial_below_the_mean(write_experiment, tmp_path, mon
         },
     )
     # A fixed order: a good trial first, then a poor one that the rule must stop.
-    original = core.Engine._build_study
+    original = core.Engine._open_study
 
     def ordered(self):
         original(self)
         self.study.enqueue_trial({"lr": 0.1, "layers": 3})
         self.study.enqueue_trial({"lr": 1.0, "layers": 1})
 
-    monkeypatch.setattr(core.Engine, "_build_study", ordered)
+    monkeypatch.setattr(core.Engine, "_open_study", ordered)
     experiment = load_experiment(path)
     result = run_experiment(
         experiment,
         ProcessRunner(),
         RunOptions(tmp_path / "w", grace_seconds=2),
-        View(io.StringIO(), "accuracy"),
+        View(io.StringIO(), experiment),
     )
     assert result.exit_code == 0
     first, second = read_trials(tmp_path / "w")["items"]
@@ -321,11 +323,69 @@ def test_resume_after_sigkill_keeps_finished_trials(write_experiment, tmp_path):
         kept = next(t for t in after if t["name"] == name)
         # Kept as they were: not run again.
         assert kept["attempts"] == 1
-        assert kept["assignments"] == record["assignments"]
+        assert kept["params"] == record["params"]
         assert kept["completed"] == record["completed"]
     started_in_second_run = [t for t in after if t["name"] not in before]
     assert len(started_in_second_run) == 5 - len(before)
     assert len(read_trials(workdir)["items"]) == 5
+    # The study was resumed, not rebuilt: one Optuna trial per Katib trial, each told once.
+    assert [t["optuna_state"] for t in after] == ["COMPLETE"] * 5
+
+
+def test_an_outcome_recorded_but_not_told_to_optuna_is_told_on_resume(
+    write_experiment, tmp_path, monkeypatch
+):
+    """Killed between writing a trial's outcome and telling Optuna: the rerun tells Optuna
+    and neither loses nor repeats the trial."""
+    path = write_experiment(maxTrialCount=2, parallelTrialCount=1)
+    workdir = tmp_path / "w"
+    tell = core.Engine._tell
+
+    def killed(self, record):
+        raise KeyboardInterrupt
+
+    def run():
+        experiment = load_experiment(path)
+        return run_experiment(
+            experiment,
+            ProcessRunner(),
+            RunOptions(workdir, grace_seconds=2),
+            View(io.StringIO(), experiment),
+        )
+
+    monkeypatch.setattr(core.Engine, "_tell", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    (recorded,) = read_state(workdir)["trials"]
+    assert (recorded["status"], recorded["optuna_state"]) == ("Succeeded", "RUNNING")
+
+    monkeypatch.setattr(core.Engine, "_tell", tell)
+    assert run().exit_code == 0
+    first, second = read_state(workdir)["trials"]
+    assert first == {**recorded, "optuna_state": "COMPLETE"}
+    assert (second["status"], second["optuna_state"]) == ("Succeeded", "COMPLETE")
+
+
+def test_interrupted_trials_run_again_in_their_own_optuna_trials(write_experiment, tmp_path):
+    path = write_experiment(("--epochs=20", "--sleep=0.05"), maxTrialCount=3, parallelTrialCount=2)
+    workdir = tmp_path / "w"
+    process = start_run(path, workdir)
+    wait_for(lambda: len(running_pids(workdir)) == 2)
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=30)
+    assert process.returncode == 130
+    stopped = read_state(workdir)["trials"]
+    # Not run yet, as Katib would say; their Optuna trials stay open for the rerun.
+    assert [(t["status"], t["optuna_state"]) for t in stopped] == [("Created", "RUNNING")] * 2
+
+    result = run_cli(path, "--runner", "process", "--workdir", workdir, "--plain")
+    assert result.returncode == 0, result.stderr
+    assert "2 interrupted trial(s) to run again" in result.stdout
+    after = read_state(workdir)["trials"]
+    assert [t["optuna_state"] for t in after] == ["COMPLETE"] * 3
+    for before, again in zip(stopped, after, strict=False):
+        assert (again["name"], again["params"]) == (before["name"], before["params"])
+        assert again["attempts"] == 2
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
@@ -399,17 +459,122 @@ def test_two_runs_cannot_share_a_workdir(write_experiment, tmp_path):
         process.communicate(timeout=30)
 
 
-def test_a_different_experiment_is_refused_in_the_same_workdir(write_experiment, tmp_path):
+def test_raising_max_trial_count_extends_a_finished_run(write_experiment, tmp_path):
     workdir = tmp_path / "w"
-    assert (
-        run_cli(
-            write_experiment(maxTrialCount=2), "--runner", "process", "--workdir", workdir
-        ).returncode
-        == 0
+    first = run_cli(write_experiment(maxTrialCount=2), "--runner", "process", "--workdir", workdir)
+    assert first.returncode == 0, first.stderr
+    before = read_state(workdir)["trials"]
+    # The file's limit raised: the same study goes on.
+    path = write_experiment(maxTrialCount=3)
+    second = run_cli(path, "--runner", "process", "--workdir", workdir)
+    assert second.returncode == 0, second.stderr
+    assert "resuming: 2 finished trial(s) kept" in second.stdout
+    after = read_state(workdir)["trials"]
+    assert after[:2] == before
+    assert len(after) == 3
+    # And past the file's limit with --max-trials.
+    third = run_cli(path, "--runner", "process", "--workdir", workdir, "--max-trials", "4")
+    assert third.returncode == 0, third.stderr
+    after = read_state(workdir)["trials"]
+    assert after[:2] == before
+    assert [t["optuna_state"] for t in after] == ["COMPLETE"] * 4
+    assert len(read_trials(workdir)["items"]) == 4
+
+
+def test_another_spec_is_refused_naming_the_fields_that_differ(write_experiment, tmp_path):
+    workdir = tmp_path / "w"
+    first = run_cli(write_experiment(maxTrialCount=2), "--runner", "process", "--workdir", workdir)
+    assert first.returncode == 0, first.stderr
+    path = write_experiment(
+        maxTrialCount=5,
+        parallelTrialCount=1,
+        parameters=[
+            {
+                "name": "lr",
+                "parameterType": "double",
+                "feasibleSpace": {"min": "0.01", "max": "0.9"},
+            },
+            {"name": "layers", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "5"}},
+        ],
     )
-    result = run_cli(write_experiment(maxTrialCount=3), "--runner", "process", "--workdir", workdir)
+    result = run_cli(path, "--runner", "process", "--workdir", workdir)
     assert result.returncode == 1
-    assert "holds a run of a different experiment" in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert "spec.parallelTrialCount, spec.parameters[0].feasibleSpace.max differ" in line
+    assert "maxTrialCount" not in line.split("differ")[0]
+    assert "use another --workdir" in line
+    assert len(read_state(workdir)["trials"]) == 2
+
+    other = yaml.safe_load(path.read_text())
+    other["metadata"]["name"] = "another-experiment"
+    path.write_text(yaml.safe_dump(other))
+    result = run_cli(path, "--runner", "process", "--workdir", workdir)
+    assert result.returncode == 1
+    assert "holds a run of a different experiment ('engine-test')" in result.stderr
+
+
+def test_optuna_reads_a_local_run(write_experiment, tmp_path):
+    """The study is Optuna's own: its CLI (and optuna-dashboard) open the journal as it is."""
+    workdir = tmp_path / "w"
+    result = run_cli(write_experiment(maxTrialCount=3), "--runner", "process", "--workdir", workdir)
+    assert result.returncode == 0, result.stderr
+    journal = workdir / "optuna.journal"
+    optuna_cli = Path(sys.executable).with_name("optuna")
+    listed = subprocess.run(
+        [optuna_cli, "trials", "--storage", journal, "--study-name", "engine-test", "-f", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = json.loads(listed.stdout)
+    assert [row["state"] for row in rows] == ["COMPLETE"] * 3
+    katib = {item["metadata"]["name"]: item for item in read_trials(workdir)["items"]}
+    for row in rows:
+        record = row["user_attrs"]["hpo_rig"]
+        item = katib[record["name"]]
+        accuracy = item["status"]["observation"]["metrics"][0]
+        # The value Optuna holds is Katib's objective value (strategy max when maximising).
+        assert row["value"] == pytest.approx(float(accuracy["max"]))
+        assert row["params"]["lr"] == pytest.approx(
+            float(item["spec"]["parameterAssignments"][0]["value"])
+        )
+
+
+def test_a_work_directory_of_an_earlier_hpo_rig_is_refused_in_one_line(write_experiment, tmp_path):
+    workdir = tmp_path / "w"
+    workdir.mkdir()
+    (workdir / "state.json").write_text('{"version": 1, "trials": []}\n')
+    result = run_cli(write_experiment(), "--runner", "process", "--workdir", workdir)
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert "holds a run of an earlier hpo-rig (state.json)" in line
+    assert "use another --workdir" in line
+    assert not (workdir / "optuna.journal").exists()
+
+
+def test_relative_paths_in_a_trial_command_start_where_run_was_started(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "data.csv").write_text("0.75\n")
+    (project / "script.py").write_text(
+        "import sys\n"
+        "data = sys.argv[1].split('=', 1)[1]\n"
+        "print(f'accuracy={float(open(data).read())}')\n"
+    )
+    document = experiment_document(maxTrialCount=2, parallelTrialCount=1)
+    container = document["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    # The script reads the first argument; the parameters follow, unused.
+    container["command"][:2] = [sys.executable, "./script.py", "--data=./data.csv"]
+    path = tmp_path / "experiments" / "relative.yaml"
+    path.parent.mkdir()
+    path.write_text(yaml.safe_dump(document))
+    result = run_cli(path, "--runner", "process", "--workdir", tmp_path / "w", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for item in read_trials(tmp_path / "w")["items"]:
+        assert item["status"]["conditions"][-1]["type"] == "Succeeded"
+        assert item["status"]["observation"]["metrics"][0]["latest"] == "0.75"
 
 
 def test_grid_resumes_without_repeating_points(write_experiment, tmp_path):
@@ -438,6 +603,23 @@ def test_grid_resumes_without_repeating_points(write_experiment, tmp_path):
     assert sorted(points) == sorted(
         (lr, layers) for lr in ("0.1", "0.2", "0.3") for layers in ("2", "3")
     )
+
+
+def test_sobol_resumes_where_its_sequence_stopped(write_experiment, tmp_path):
+    """The Sobol position is Optuna's study state: a rerun continues the sequence."""
+    workdir = tmp_path / "w"
+    sobol = {"algorithmName": "sobol"}
+    path = write_experiment(algorithm=sobol, maxTrialCount=5, parallelTrialCount=1)
+    first = run_cli(path, "--runner", "process", "--workdir", workdir, "--max-trials", "3")
+    assert first.returncode == 0, first.stderr
+    second = run_cli(path, "--runner", "process", "--workdir", workdir)
+    assert second.returncode == 0, second.stderr
+    points = [
+        tuple(a["value"] for a in item["spec"]["parameterAssignments"])
+        for item in read_trials(workdir)["items"]
+    ]
+    assert len(points) == 5
+    assert len(set(points)) == 5, points
 
 
 V1ALPHA3 = """\
@@ -525,7 +707,7 @@ def test_best_export_and_report_read_a_local_run(write_experiment, tmp_path, cap
     winner = best_trial(best, objective)
     assert winner is not None
     assert f"best trial: {winner.name}" in capsys.readouterr().out
-    assert main(["export", "--from", trials, "-f", "csv", "-o", str(tmp_path / "t.csv")]) == 0
+    assert main(["export", "--from", trials, "-o", "csv", "--file", str(tmp_path / "t.csv")]) == 0
     assert len((tmp_path / "t.csv").read_text().strip().splitlines()) == 4
-    assert main(["report", "--from", trials, "-o", str(tmp_path / "report")]) == 0
+    assert main(["report", "--from", trials, "--output-dir", str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "engine-test.html").exists()

@@ -11,7 +11,9 @@ from hpo_rig.engine.runners import (
     docker_resource_flags,
     process_start_time,
 )
-from hpo_rig.experiment import TrialRun
+from hpo_rig.experiment import TrialRun, load_experiment
+
+from .conftest import experiment_document
 
 
 def test_gpu_cpu_and_memory_limits_become_docker_flags():
@@ -43,6 +45,26 @@ def test_docker_command_replaces_the_entrypoint_like_kubernetes():
         "hpo-rig/trainer:cpu",
         "--dataset=digits",
     ]
+
+
+def test_relative_paths_of_a_container_stay_paths_in_its_image():
+    """Relative paths in a container's command start at its workingDir (docker --workdir)
+    or, without one, at the image's WORKDIR, as in Kubernetes; no host path is involved."""
+    document = experiment_document()
+    container = document["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    container["command"] = ["python", "./train.py", "--data=./data.csv"]
+    container["workingDir"] = "/app"
+    run = load_experiment(document).resolve_trial({"lr": "0.1", "layers": "2"})
+    command = DockerRunner().command("exp-abc", run)
+    at = command.index("--workdir")
+    assert command[at : at + 2] == ["--workdir", "/app"]
+    assert command[-3:] == ["hpo-rig/engine-test:latest", "./train.py", "--data=./data.csv"]
+    assert not any(part.startswith(("-v", "--volume", "--mount")) for part in command)
+    del container["workingDir"]
+    run = load_experiment(document).resolve_trial({"lr": "0.1", "layers": "2"})
+    assert "--workdir" not in DockerRunner().command("exp-abc", run)
 
 
 def test_process_runner_finds_programs_beside_its_python(monkeypatch):
