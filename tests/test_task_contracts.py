@@ -19,9 +19,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def tasks(role: str, name: str) -> list[dict[str, Any]]:
+def tasks(role: str, name: str, folder: str = "tasks") -> list[dict[str, Any]]:
     loaded: list[dict[str, Any]] = yaml.safe_load(
-        (ROOT / "roles" / role / "tasks" / name).read_text()
+        (ROOT / "roles" / role / folder / name).read_text()
     )
     flat: list[dict[str, Any]] = []
     for task in loaded:
@@ -30,9 +30,9 @@ def tasks(role: str, name: str) -> list[dict[str, Any]]:
     return flat
 
 
-def task(role: str, name: str, title: str) -> dict[str, Any]:
-    found = [t for t in tasks(role, name) if t.get("name", "").startswith(title)]
-    assert len(found) == 1, f"{role}/tasks/{name}: no single task named {title!r}"
+def task(role: str, name: str, title: str, folder: str = "tasks") -> dict[str, Any]:
+    found = [t for t in tasks(role, name, folder) if t.get("name", "").startswith(title)]
+    assert len(found) == 1, f"{role}/{folder}/{name}: no single task named {title!r}"
     return found[0]
 
 
@@ -46,7 +46,9 @@ def expression(text: str, **variables: Any) -> Any:
 
 
 def test_kubelet_args_wait_is_bounded_by_its_timeout() -> None:
-    wait = task("kubelet_args", "main.yml", "Wait for the node to be Ready")
+    wait = task("kubelet_args", "main.yml", "Wait for the node to be Ready", folder="handlers")
+    # It runs after the restart, and only then.
+    assert wait["listen"] == "Restart the kubelet"
     timeout = yaml.safe_load((ROOT / "roles/kubelet_args/defaults/main.yml").read_text())[
         "kubelet_args_ready_timeout"
     ]
