@@ -34,6 +34,14 @@ def add_file_argument(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def add_live_arguments(parser: argparse.ArgumentParser, live: str, plain: str) -> None:
+    """``--live`` / ``--plain`` (``args.live``: True, False, or None for "a terminal decides"),
+    as ``run`` and ``watch`` draw their table (hpo_rig/live.py)."""
+    view = parser.add_mutually_exclusive_group()
+    view.add_argument("--live", dest="live", action="store_true", default=None, help=live)
+    view.add_argument("--plain", dest="live", action="store_false", help=plain)
+
+
 def _format_of(formats: Sequence[str]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text in formats:

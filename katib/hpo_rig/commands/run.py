@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from hpo_rig.commands._output import add_live_arguments
 from hpo_rig.experiment import V1BETA1
 from hpo_rig.yamlio import InputFileError, parse_all, read_input
 
@@ -97,19 +98,10 @@ def register(subparsers: Any) -> None:
         "DeadlineExceeded, as Katib marks a Job past spec.activeDeadlineSeconds, which is "
         "honoured too; the shorter one wins)",
     )
-    view = parser.add_mutually_exclusive_group()
-    view.add_argument(
-        "--live",
-        dest="live",
-        action="store_true",
-        default=None,
-        help="redraw a table in place (default on a terminal)",
-    )
-    view.add_argument(
-        "--plain",
-        dest="live",
-        action="store_false",
-        help="print one line per trial event (default when not a terminal)",
+    add_live_arguments(
+        parser,
+        live="redraw a table in place (default on a terminal)",
+        plain="print one line per trial event (default when not a terminal)",
     )
     parser.set_defaults(func=run)
 

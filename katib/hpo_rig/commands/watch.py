@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from hpo_rig import exitcodes
 from hpo_rig.cluster import experiment_outcome
-from hpo_rig.commands._output import add_output_argument, dump
+from hpo_rig.commands._output import add_live_arguments, add_output_argument, dump
 from hpo_rig.commands._source import Snapshot, add_source_arguments, check_source, snapshot
 from hpo_rig.duration import duration_argument
 from hpo_rig.exitcodes import EPILOG
@@ -66,19 +66,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_output_argument(
         parser, ONCE_FORMATS, "the table; with --once, json|yaml print the trials instead"
     )
-    view = parser.add_mutually_exclusive_group()
-    view.add_argument(
-        "--live",
-        dest="live",
-        action="store_true",
-        default=None,
-        help="redraw the table in place (default on a terminal, except with --once)",
-    )
-    view.add_argument(
-        "--plain",
-        dest="live",
-        action="store_false",
-        help="print the summary and the table as text at each refresh (default when not a "
+    add_live_arguments(
+        parser,
+        live="redraw the table in place (default on a terminal, except with --once)",
+        plain="print the summary and the table as text at each refresh (default when not a "
         "terminal)",
     )
     parser.set_defaults(func=lambda args: run(args, parser))
