@@ -23,12 +23,14 @@ are ``omitempty`` values rather than pointers.
 
 from __future__ import annotations
 
+import ast
 import datetime
 import difflib
 import functools
-import importlib
+import importlib.util
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 KATIB_REFUSES = "Katib refuses a Job trialSpec that does not convert losslessly to batch/v1 Job"
@@ -53,12 +55,65 @@ class _Key(str):
     """A key of a map (labels, limits, ...), written key[name] in a field path."""
 
 
+# Where the installed client keeps its generated models, read as data: importing the
+# `kubernetes` package runs its __init__, which loads the kube config code, google-auth, the
+# API classes and, through the models, pydantic (about 0.6 s, measured with -X importtime):
+# `hpo-rig run` validates before its first trial and would start that much later.
+_MODEL_IMPORT = re.compile(r"^\s*from kubernetes\.client\.models\.(\w+) import (\w+)$", re.M)
+_TABLES = ("openapi_types", "attribute_map")
+
+
+def _package_dir() -> Path:
+    spec = importlib.util.find_spec("kubernetes")  # finds, does not import
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the kubernetes Python client is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@functools.cache
+def _model_files() -> dict[str, Path]:
+    """Model class name -> its source file (client/models/__init__.py imports each by name)."""
+    models = _package_dir() / "client" / "models"
+    text = (models / "__init__.py").read_text(encoding="utf-8")
+    return {name: models / f"{module}.py" for module, name in _MODEL_IMPORT.findall(text)}
+
+
 @functools.cache
 def _fields(model: str) -> dict[str, str]:
-    """JSON field name -> the client's type string, for one model of the kubernetes client."""
-    models = importlib.import_module("kubernetes.client.models")
-    cls = getattr(models, model)
-    return {cls.attribute_map[attr]: kind for attr, kind in cls.openapi_types.items()}
+    """JSON field name -> the client's type string, for one model of the kubernetes client:
+    its class's ``openapi_types`` and ``attribute_map`` literals (a plain assignment in older
+    clients, a ``ClassVar`` annotated one in newer)."""
+    tree = ast.parse(_model_files()[model].read_text(encoding="utf-8"))
+    tables: dict[str, dict[str, str]] = {}
+    for cls in tree.body:
+        if not (isinstance(cls, ast.ClassDef) and cls.name == model):
+            continue
+        for node in cls.body:
+            target: ast.expr
+            value: ast.expr | None
+            if isinstance(node, ast.AnnAssign):
+                target, value = node.target, node.value
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and target.id in _TABLES and value is not None:
+                tables[target.id] = ast.literal_eval(value)
+    types, names = tables["openapi_types"], tables["attribute_map"]
+    return {names[attribute]: kind for attribute, kind in types.items()}
+
+
+@functools.cache
+def _parse_quantity() -> Any:
+    """The client's own ``parse_quantity`` (kubernetes/utils/quantity.py needs only the
+    standard library), loaded from its file for the reason above."""
+    path = _package_dir() / "utils" / "quantity.py"
+    spec = importlib.util.spec_from_file_location("hpo_rig._kubernetes_quantity", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.parse_quantity
 
 
 def _go_name(model: str) -> str:
@@ -155,11 +210,10 @@ def _scalar(value: Any, kind: str) -> str | None:
 
 
 def _quantity(value: Any) -> str | None:
-    utils = importlib.import_module("kubernetes.utils")
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return "a quantity such as 1, 500m or 2Gi"
     try:
-        utils.parse_quantity(value)
+        _parse_quantity()(value)
     except ValueError:
         return "a quantity such as 1, 500m or 2Gi"
     return None

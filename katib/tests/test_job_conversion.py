@@ -1,6 +1,8 @@
 """Katib v0.19.0 converts a batch/v1 Job trial spec to a Job and refuses what does not survive
 (validator.go validateTrialJob): misspelt fields at every depth, values of the wrong kind, nulls."""
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,17 @@ def test_older_clients_type_strings_are_read(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(jobspec, "_fields", tree.__getitem__)
     problems = job_problems({"spec": {"labels": {"a": 1}, "items": [{"nme": "x"}]}})
     assert [where for where, _ in problems] == [".spec.labels[a]", ".spec.items[0].nme"]
+
+
+def test_the_check_reads_the_models_without_importing_the_client() -> None:
+    # `hpo-rig run` validates before its first trial: importing the kubernetes package (its
+    # __init__ loads the config code, google-auth and pydantic models) cost about 0.6 s there.
+    code = (
+        "import sys; from hpo_rig.jobspec import job_problems; "
+        "spec = {'spec': {'template': {'spec': {'restartPolicyy': 'Never', 'containers': "
+        "[{'name': 'c', 'image': 'i', 'resources': {'limits': {'cpu': '500m'}}}]}}}}; "
+        "print(len(job_problems(spec))); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'kubernetes'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["1", "[]"], done.stdout + done.stderr
